@@ -1,0 +1,2 @@
+// Placeholder translation unit; replaced by the detector implementations.
+namespace modelmon::detectors {}

@@ -1,0 +1,2 @@
+// Placeholder translation unit; replaced by the performance calculators.
+namespace modelmon::performance {}
