@@ -1,0 +1,126 @@
+#ifndef MODELMON_CONFIG_H_
+#define MODELMON_CONFIG_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace modelmon {
+
+// The daemon's configuration: plain values, validated by LoadConfig*(). A Config that came out of
+// the loader satisfies every constraint documented on its fields. Plain data; not synchronised.
+
+enum class Task { kBinaryClassification, kMulticlassClassification, kRegression };
+enum class FeatureType { kNumerical, kCategorical };
+enum class LogFormat { kText, kJson };
+
+struct ServerConfig {
+  std::string listen_address = "127.0.0.1";
+  uint16_t port = 8080;                               // 0 binds an ephemeral port.
+  int threads = 2;                                    // 1..64
+  size_t max_body_bytes = 8u << 20;                   // 413 above this.
+  size_t max_header_bytes = 8u << 10;                 // 431 above this.
+  size_t max_batch_events = 10000;                    // 413 above this many events in one request.
+  size_t max_connections = 1024;                      // Further connections are closed at accept.
+  std::chrono::milliseconds request_timeout{10000};   // Whole-request read deadline (408).
+  std::chrono::milliseconds idle_timeout{75000};      // Keep-alive idle limit.
+  std::chrono::milliseconds shutdown_timeout{20000};  // Drain limit after SIGTERM.
+};
+
+struct FeatureConfig {
+  std::string name;
+  FeatureType type = FeatureType::kNumerical;
+  // Drift tests for this feature; empty means the model's defaults for the type.
+  std::vector<std::string> tests;
+  // Per-test threshold overrides (test name -> threshold).
+  std::map<std::string, double> thresholds;
+};
+
+struct WindowConfig {
+  size_t size = 1000;  // Events kept (1..1000000). Oldest leave first.
+  // Events older than this (by arrival) leave the window too; nullopt keeps count-only windows.
+  std::optional<std::chrono::milliseconds> duration;
+};
+
+struct ReferenceConfig {
+  // Exactly one of file / capture is set.
+  std::string file;    // JSONL prediction events or CSV with a header; relative to the config file.
+  size_t capture = 0;  // Capture the first N accepted events as the reference.
+};
+
+struct DriftConfig {
+  std::vector<std::string> numerical_tests;    // Default: ks, psi (or wasserstein, psi above 1000).
+  std::vector<std::string> categorical_tests;  // Default: chi2, psi (or jensen_shannon, psi).
+  std::map<std::string, double> thresholds;    // test -> threshold; defaults per test.
+  size_t min_samples = 30;                     // Windows below this publish no verdict.
+  double dataset_drift_share = 0.5;            // Dataset drift when drifted share >= this.
+  bool bonferroni = false;         // Divide p-value thresholds by the number of features.
+  int psi_bins = 10;               // Reference-quantile bins for numerical PSI / JS.
+  size_t max_categories = 50;      // Reference categories kept per feature (+ "__other__").
+  bool monitor_prediction = true;  // Treat the prediction (and score) as pseudo-features.
+};
+
+struct PerformanceConfig {
+  size_t window_size = 1000;  // Joined pairs kept per version.
+  std::optional<std::chrono::milliseconds> window_duration;
+  std::chrono::milliseconds prediction_ttl{std::chrono::hours(24)};
+  std::chrono::milliseconds label_ttl{std::chrono::hours(1)};
+  size_t max_pending = 100000;  // Predictions waiting for ground truth, per model.
+  size_t max_pending_labels = 10000;
+};
+
+struct ModelConfig {
+  std::string name;
+  Task task = Task::kBinaryClassification;
+  // Class names (labels and predictions are matched by their JSON text: 1 and "1" are the same
+  // class). Binary: exactly two, positive_class is one of them. Multiclass: two or more.
+  // Regression: empty.
+  std::vector<std::string> classes;
+  std::string positive_class;
+  std::vector<FeatureConfig> features;
+  WindowConfig window;
+  ReferenceConfig reference;
+  DriftConfig drift;
+  PerformanceConfig performance;
+  size_t max_versions = 10;  // Distinct model_version label values; later ones become "__other__".
+};
+
+struct Config {
+  ServerConfig server;
+  std::chrono::milliseconds evaluation_interval{10000};
+  LogFormat log_format = LogFormat::kText;
+  std::string log_level = "info";
+  std::vector<ModelConfig> models;
+  std::string
+      source_path;  // The file it was loaded from ("" for strings); references resolve from here.
+};
+
+// Outcome of loading: either a Config or every problem found, each "key.path: what was expected,
+// got what".
+struct ConfigResult {
+  std::optional<Config> config;
+  std::vector<std::string> errors;
+  bool ok() const { return config.has_value(); }
+};
+
+// Parses and validates YAML. Never throws. String scalars may refer to environment variables as
+// ${NAME} or
+// ${NAME:-default}; an unset variable without a default is an error naming the key.
+ConfigResult LoadConfigFile(const std::string& path);
+ConfigResult LoadConfigString(const std::string& yaml, const std::string& source_path = "");
+
+// Names used in metrics, config and the API.
+const char* TaskName(Task task);
+const char* FeatureTypeName(FeatureType type);
+
+// Pseudo-feature names under which the prediction and its score are monitored for drift.
+inline constexpr const char* kPredictionFeature = "__prediction__";
+inline constexpr const char* kScoreFeature = "__score__";
+
+}  // namespace modelmon
+
+#endif  // MODELMON_CONFIG_H_

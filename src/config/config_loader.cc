@@ -1,0 +1,665 @@
+// YAML configuration loading. yaml-cpp is used in this file only.
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include "config/durations.h"
+#include "modelmon/config.h"
+
+namespace modelmon {
+namespace {
+
+const std::set<std::string> kKnownTests = {"auto", "ks",          "chi2",
+                                           "psi",  "wasserstein", "jensen_shannon"};
+const std::set<std::string> kNumericalTests = {"auto", "ks", "psi", "wasserstein",
+                                               "jensen_shannon"};
+const std::set<std::string> kCategoricalTests = {"auto", "chi2", "psi", "jensen_shannon"};
+
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar:
+      return "\"" + node.Scalar() + "\"";
+    default:
+      return "nothing";
+  }
+}
+
+// Walks the YAML tree collecting every error with its key path; never throws.
+class Reader {
+ public:
+  std::vector<std::string> errors;
+
+  void Error(const std::string& path, const std::string& message) {
+    errors.push_back(path + ": " + message);
+  }
+
+  // Reports keys of `node` that are not in `allowed` (typos are the most common config error).
+  void CheckKeys(const YAML::Node& node, const std::string& path,
+                 std::initializer_list<std::string_view> allowed) {
+    if (!node.IsMap()) return;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.Scalar();
+      bool known = false;
+      for (auto a : allowed) known = known || key == a;
+      if (!known) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        Error(Join(path, key), "unknown key (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+  // Expands ${NAME} and ${NAME:-default} from the environment.
+  std::optional<std::string> Expand(const std::string& value, const std::string& path) {
+    static const std::regex kVar(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})");
+    std::string out;
+    auto begin = std::sregex_iterator(value.begin(), value.end(), kVar);
+    size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      const auto& m = *it;
+      out.append(value, last, static_cast<size_t>(m.position()) - last);
+      const char* env = std::getenv(m[1].str().c_str());
+      if (env != nullptr) {
+        out += env;
+      } else if (m[2].matched) {
+        out += m[3].str();
+      } else {
+        Error(path, "environment variable " + m[1].str() + " is not set");
+        return std::nullopt;
+      }
+      last = static_cast<size_t>(m.position() + m.length());
+    }
+    out.append(value, last);
+    return out;
+  }
+
+  std::optional<std::string> String(const YAML::Node& node, const std::string& path) {
+    if (!node.IsScalar()) {
+      Error(path, "expected a string, got " + Describe(node));
+      return std::nullopt;
+    }
+    return Expand(node.Scalar(), path);
+  }
+
+  std::optional<double> Number(const YAML::Node& node, const std::string& path) {
+    auto s = String(node, path);
+    if (!s) return std::nullopt;
+    errno = 0;
+    char* end = nullptr;
+    double v = std::strtod(s->c_str(), &end);
+    if (s->empty() || end != s->c_str() + s->size() || errno == ERANGE || !std::isfinite(v)) {
+      Error(path, "expected a number, got " + Describe(node));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  // Integer within [lo, hi].
+  std::optional<int64_t> Integer(const YAML::Node& node, const std::string& path, int64_t lo,
+                                 int64_t hi) {
+    auto s = String(node, path);
+    if (!s) return std::nullopt;
+    errno = 0;
+    char* end = nullptr;
+    long long v = std::strtoll(s->c_str(), &end, 10);
+    if (s->empty() || end != s->c_str() + s->size() || errno == ERANGE) {
+      Error(path, "expected an integer, got " + Describe(node));
+      return std::nullopt;
+    }
+    if (v < lo || v > hi) {
+      Error(path, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                      "], got " + std::to_string(v));
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(v);
+  }
+
+  std::optional<bool> Bool(const YAML::Node& node, const std::string& path) {
+    auto s = String(node, path);
+    if (!s) return std::nullopt;
+    if (*s == "true") return true;
+    if (*s == "false") return false;
+    Error(path, "expected true|false, got " + Describe(node));
+    return std::nullopt;
+  }
+
+  std::optional<std::chrono::milliseconds> Duration(const YAML::Node& node,
+                                                    const std::string& path) {
+    auto s = String(node, path);
+    if (!s) return std::nullopt;
+    auto d = ParseDuration(*s);
+    if (!d || d->count() <= 0) {
+      Error(path,
+            "expected a positive duration such as 500ms, 10s, 5m, 1h or 7d, got " + Describe(node));
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  std::optional<std::vector<std::string>> Strings(const YAML::Node& node, const std::string& path) {
+    if (!node.IsSequence()) {
+      Error(path, "expected a list, got " + Describe(node));
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    for (size_t i = 0; i < node.size(); ++i) {
+      auto s = String(node[i], path + "[" + std::to_string(i) + "]");
+      if (!s) return std::nullopt;
+      out.push_back(*s);
+    }
+    return out;
+  }
+
+  void Tests(const YAML::Node& node, const std::string& path, const std::set<std::string>& allowed,
+             const char* type_name, std::vector<std::string>* out) {
+    auto list = Strings(node, path);
+    if (!list) return;
+    for (size_t i = 0; i < list->size(); ++i) {
+      const std::string& t = (*list)[i];
+      if (!allowed.count(t)) {
+        std::string names;
+        for (const auto& a : allowed) names += (names.empty() ? "" : "|") + a;
+        Error(path + "[" + std::to_string(i) + "]", std::string("expected a ") + type_name +
+                                                        " drift test " + names + ", got \"" + t +
+                                                        "\"");
+        return;
+      }
+    }
+    *out = *list;
+  }
+
+  void Thresholds(const YAML::Node& node, const std::string& path,
+                  std::map<std::string, double>* out) {
+    if (!node.IsMap()) {
+      Error(path, "expected a mapping of test name to threshold, got " + Describe(node));
+      return;
+    }
+    for (const auto& kv : node) {
+      const std::string test = kv.first.Scalar();
+      const std::string p = Join(path, test);
+      if (!kKnownTests.count(test) || test == "auto") {
+        Error(p, "expected a drift test ks|chi2|psi|wasserstein|jensen_shannon");
+        continue;
+      }
+      auto v = Number(kv.second, p);
+      if (!v) continue;
+      if (*v <= 0) {
+        Error(p, "expected a positive threshold, got " + Describe(kv.second));
+        continue;
+      }
+      if ((test == "ks" || test == "chi2") && *v >= 1) {
+        Error(p, "expected a p-value threshold in (0, 1), got " + Describe(kv.second));
+        continue;
+      }
+      (*out)[test] = *v;
+    }
+  }
+
+  void Server(const YAML::Node& node, ServerConfig* s) {
+    const std::string path = "server";
+    if (!node.IsMap()) {
+      Error(path, "expected a mapping, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, path,
+              {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_batch_events",
+               "max_connections", "request_timeout", "idle_timeout", "shutdown_timeout"});
+    if (node["listen"]) {
+      auto v = String(node["listen"], "server.listen");
+      if (v) {
+        auto colon = v->rfind(':');
+        if (colon == std::string::npos || colon == 0) {
+          Error("server.listen", "expected host:port such as 0.0.0.0:8080, got \"" + *v + "\"");
+        } else {
+          std::string host = v->substr(0, colon);
+          if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+          }
+          auto port = Integer(YAML::Node(v->substr(colon + 1)), "server.listen (port)", 0, 65535);
+          if (port) {
+            s->listen_address = host;
+            s->port = static_cast<uint16_t>(*port);
+          }
+        }
+      }
+    }
+    if (node["threads"]) {
+      if (auto v = Integer(node["threads"], "server.threads", 1, 64)) {
+        s->threads = static_cast<int>(*v);
+      }
+    }
+    auto size = [&](const char* key, size_t* out, int64_t lo, int64_t hi) {
+      if (!node[key]) return;
+      if (auto v = Integer(node[key], Join(path, key), lo, hi)) *out = static_cast<size_t>(*v);
+    };
+    size("max_body_bytes", &s->max_body_bytes, 1024, int64_t{1} << 30);
+    size("max_header_bytes", &s->max_header_bytes, 1024, 1 << 20);
+    size("max_batch_events", &s->max_batch_events, 1, 1000000);
+    size("max_connections", &s->max_connections, 1, 100000);
+    auto duration = [&](const char* key, std::chrono::milliseconds* out) {
+      if (!node[key]) return;
+      if (auto v = Duration(node[key], Join(path, key))) *out = *v;
+    };
+    duration("request_timeout", &s->request_timeout);
+    duration("idle_timeout", &s->idle_timeout);
+    duration("shutdown_timeout", &s->shutdown_timeout);
+  }
+
+  void Feature(const YAML::Node& node, const std::string& path, FeatureConfig* f) {
+    if (!node.IsMap()) {
+      Error(path, "expected a mapping with name and type, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, path, {"name", "type", "tests", "thresholds"});
+    if (!node["name"]) {
+      Error(Join(path, "name"), "is required");
+    } else if (auto v = String(node["name"], Join(path, "name"))) {
+      f->name = *v;
+      CheckName(f->name, Join(path, "name"));
+      if (f->name == kPredictionFeature || f->name == kScoreFeature) {
+        Error(Join(path, "name"), "\"" + f->name + "\" is reserved for the prediction");
+      }
+    }
+    if (!node["type"]) {
+      Error(Join(path, "type"), "is required (numerical|categorical)");
+    } else if (auto v = String(node["type"], Join(path, "type"))) {
+      if (*v == "numerical") {
+        f->type = FeatureType::kNumerical;
+      } else if (*v == "categorical") {
+        f->type = FeatureType::kCategorical;
+      } else {
+        Error(Join(path, "type"), "expected numerical|categorical, got \"" + *v + "\"");
+        return;
+      }
+    }
+    if (node["tests"]) {
+      const bool num = f->type == FeatureType::kNumerical;
+      Tests(node["tests"], Join(path, "tests"), num ? kNumericalTests : kCategoricalTests,
+            num ? "numerical" : "categorical", &f->tests);
+    }
+    if (node["thresholds"])
+      Thresholds(node["thresholds"], Join(path, "thresholds"), &f->thresholds);
+  }
+
+  // Names become label values and JSON keys: keep them printable and short.
+  void CheckName(const std::string& name, const std::string& path) {
+    static const std::regex kName(R"([A-Za-z0-9_.:\-]{1,128})");
+    if (!std::regex_match(name, kName)) {
+      Error(path, "expected 1-128 characters from [A-Za-z0-9_.:-], got \"" + name + "\"");
+    }
+  }
+
+  void Model(const YAML::Node& node, const std::string& path, ModelConfig* m) {
+    if (!node.IsMap()) {
+      Error(path, "expected a mapping, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, path,
+              {"name", "task", "classes", "positive_class", "features", "window", "reference",
+               "drift", "performance", "max_versions"});
+    if (!node["name"]) {
+      Error(Join(path, "name"), "is required");
+    } else if (auto v = String(node["name"], Join(path, "name"))) {
+      m->name = *v;
+      CheckName(m->name, Join(path, "name"));
+    }
+    if (!node["task"]) {
+      Error(Join(path, "task"),
+            "is required (binary_classification|multiclass_classification|regression)");
+    } else if (auto v = String(node["task"], Join(path, "task"))) {
+      if (*v == "binary_classification") {
+        m->task = Task::kBinaryClassification;
+      } else if (*v == "multiclass_classification") {
+        m->task = Task::kMulticlassClassification;
+      } else if (*v == "regression") {
+        m->task = Task::kRegression;
+      } else {
+        Error(Join(path, "task"),
+              "expected binary_classification|multiclass_classification|regression, got \"" + *v +
+                  "\"");
+      }
+    }
+    Classes(node, path, m);
+    if (!node["features"]) {
+      Error(Join(path, "features"), "is required (a list of {name, type})");
+    } else if (!node["features"].IsSequence() || node["features"].size() == 0) {
+      Error(Join(path, "features"), "expected a non-empty list, got " + Describe(node["features"]));
+    } else {
+      std::set<std::string> seen;
+      for (size_t i = 0; i < node["features"].size(); ++i) {
+        FeatureConfig f;
+        const std::string fp = Join(path, "features") + "[" + std::to_string(i) + "]";
+        Feature(node["features"][i], fp, &f);
+        if (!f.name.empty() && !seen.insert(f.name).second) {
+          Error(Join(fp, "name"), "duplicate feature \"" + f.name + "\"");
+        }
+        m->features.push_back(std::move(f));
+      }
+      if (m->features.size() > 1000) Error(Join(path, "features"), "at most 1000 features");
+    }
+    if (node["window"]) Window(node["window"], Join(path, "window"), &m->window);
+    if (!node["reference"]) {
+      Error(Join(path, "reference"), "is required ({file: PATH} or {capture: N})");
+    } else {
+      Reference(node["reference"], Join(path, "reference"), &m->reference);
+    }
+    if (node["drift"]) Drift(node["drift"], Join(path, "drift"), &m->drift);
+    if (node["performance"]) {
+      Performance(node["performance"], Join(path, "performance"), &m->performance);
+    }
+    if (node["max_versions"]) {
+      if (auto v = Integer(node["max_versions"], Join(path, "max_versions"), 1, 100)) {
+        m->max_versions = static_cast<size_t>(*v);
+      }
+    }
+  }
+
+  void Classes(const YAML::Node& node, const std::string& path, ModelConfig* m) {
+    const std::string cp = Join(path, "classes");
+    if (m->task == Task::kRegression) {
+      if (node["classes"]) Error(cp, "not allowed for task regression");
+      if (node["positive_class"]) Error(Join(path, "positive_class"), "not allowed for regression");
+      return;
+    }
+    if (!node["classes"]) {
+      if (m->task == Task::kBinaryClassification) {
+        m->classes = {"0", "1"};
+      } else {
+        Error(cp, "is required for multiclass_classification (a list of class names)");
+        return;
+      }
+    } else if (auto v = Strings(node["classes"], cp)) {
+      m->classes = *v;
+      std::set<std::string> uniq(v->begin(), v->end());
+      if (uniq.size() != v->size()) Error(cp, "class names must be distinct");
+      if (m->task == Task::kBinaryClassification && v->size() != 2) {
+        Error(cp, "expected exactly 2 classes for binary_classification, got " +
+                      std::to_string(v->size()));
+      } else if (m->task == Task::kMulticlassClassification && (v->size() < 2 || v->size() > 100)) {
+        Error(cp, "expected 2 to 100 classes, got " + std::to_string(v->size()));
+      }
+      for (size_t i = 0; i < v->size(); ++i) {
+        CheckName((*v)[i], cp + "[" + std::to_string(i) + "]");
+      }
+    }
+    if (m->task == Task::kBinaryClassification && m->classes.size() == 2) {
+      m->positive_class = m->classes[1];
+      if (node["positive_class"]) {
+        if (auto v = String(node["positive_class"], Join(path, "positive_class"))) {
+          if (*v != m->classes[0] && *v != m->classes[1]) {
+            Error(Join(path, "positive_class"), "expected one of the classes, got \"" + *v + "\"");
+          }
+          m->positive_class = *v;
+        }
+      }
+    } else if (node["positive_class"] && m->task == Task::kMulticlassClassification) {
+      Error(Join(path, "positive_class"), "only for binary_classification");
+    }
+  }
+
+  void Window(const YAML::Node& node, const std::string& path, WindowConfig* w) {
+    if (!node.IsMap()) {
+      Error(path, "expected a mapping {size, duration}, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, path, {"size", "duration"});
+    if (node["size"]) {
+      if (auto v = Integer(node["size"], Join(path, "size"), 1, 1000000)) {
+        w->size = static_cast<size_t>(*v);
+      }
+    }
+    if (node["duration"]) w->duration = Duration(node["duration"], Join(path, "duration"));
+  }
+
+  void Reference(const YAML::Node& node, const std::string& path, ReferenceConfig* r) {
+    if (!node.IsMap()) {
+      Error(path, "expected {file: PATH} or {capture: N}, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, path, {"file", "capture"});
+    if (node["file"] && node["capture"]) {
+      Error(path, "set either file or capture, not both");
+      return;
+    }
+    if (node["file"]) {
+      if (auto v = String(node["file"], Join(path, "file"))) r->file = *v;
+    } else if (node["capture"]) {
+      if (auto v = Integer(node["capture"], Join(path, "capture"), 1, 1000000)) {
+        r->capture = static_cast<size_t>(*v);
+      }
+    } else {
+      Error(path, "expected {file: PATH} or {capture: N}");
+    }
+  }
+
+  void Drift(const YAML::Node& node, const std::string& path, DriftConfig* d) {
+    if (!node.IsMap()) {
+      Error(path, "expected a mapping, got " + Describe(node));
+      return;
+    }
+    CheckKeys(
+        node, path,
+        {"numerical_tests", "categorical_tests", "thresholds", "min_samples", "dataset_drift_share",
+         "bonferroni", "psi_bins", "max_categories", "monitor_prediction"});
+    if (node["numerical_tests"]) {
+      Tests(node["numerical_tests"], Join(path, "numerical_tests"), kNumericalTests, "numerical",
+            &d->numerical_tests);
+    }
+    if (node["categorical_tests"]) {
+      Tests(node["categorical_tests"], Join(path, "categorical_tests"), kCategoricalTests,
+            "categorical", &d->categorical_tests);
+    }
+    if (node["thresholds"])
+      Thresholds(node["thresholds"], Join(path, "thresholds"), &d->thresholds);
+    if (node["min_samples"]) {
+      if (auto v = Integer(node["min_samples"], Join(path, "min_samples"), 1, 1000000)) {
+        d->min_samples = static_cast<size_t>(*v);
+      }
+    }
+    if (node["dataset_drift_share"]) {
+      if (auto v = Number(node["dataset_drift_share"], Join(path, "dataset_drift_share"))) {
+        if (*v <= 0 || *v > 1) {
+          Error(Join(path, "dataset_drift_share"), "expected a share in (0, 1]");
+        } else {
+          d->dataset_drift_share = *v;
+        }
+      }
+    }
+    if (node["bonferroni"]) {
+      if (auto v = Bool(node["bonferroni"], Join(path, "bonferroni"))) d->bonferroni = *v;
+    }
+    if (node["psi_bins"]) {
+      if (auto v = Integer(node["psi_bins"], Join(path, "psi_bins"), 2, 1000)) {
+        d->psi_bins = static_cast<int>(*v);
+      }
+    }
+    if (node["max_categories"]) {
+      if (auto v = Integer(node["max_categories"], Join(path, "max_categories"), 1, 10000)) {
+        d->max_categories = static_cast<size_t>(*v);
+      }
+    }
+    if (node["monitor_prediction"]) {
+      if (auto v = Bool(node["monitor_prediction"], Join(path, "monitor_prediction"))) {
+        d->monitor_prediction = *v;
+      }
+    }
+  }
+
+  void Performance(const YAML::Node& node, const std::string& path, PerformanceConfig* p) {
+    if (!node.IsMap()) {
+      Error(path, "expected a mapping, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, path,
+              {"window_size", "window_duration", "prediction_ttl", "label_ttl", "max_pending",
+               "max_pending_labels"});
+    if (node["window_size"]) {
+      if (auto v = Integer(node["window_size"], Join(path, "window_size"), 1, 1000000)) {
+        p->window_size = static_cast<size_t>(*v);
+      }
+    }
+    if (node["window_duration"]) {
+      p->window_duration = Duration(node["window_duration"], Join(path, "window_duration"));
+    }
+    if (node["prediction_ttl"]) {
+      if (auto v = Duration(node["prediction_ttl"], Join(path, "prediction_ttl"))) {
+        p->prediction_ttl = *v;
+      }
+    }
+    if (node["label_ttl"]) {
+      if (auto v = Duration(node["label_ttl"], Join(path, "label_ttl"))) p->label_ttl = *v;
+    }
+    if (node["max_pending"]) {
+      if (auto v = Integer(node["max_pending"], Join(path, "max_pending"), 1, 10000000)) {
+        p->max_pending = static_cast<size_t>(*v);
+      }
+    }
+    if (node["max_pending_labels"]) {
+      if (auto v =
+              Integer(node["max_pending_labels"], Join(path, "max_pending_labels"), 1, 10000000)) {
+        p->max_pending_labels = static_cast<size_t>(*v);
+      }
+    }
+  }
+
+  void Root(const YAML::Node& root, Config* c) {
+    if (!root.IsMap()) {
+      Error("(root)", "expected a mapping with server and models, got " + Describe(root));
+      return;
+    }
+    CheckKeys(root, "", {"server", "evaluation_interval", "log", "models"});
+    if (root["server"]) Server(root["server"], &c->server);
+    if (root["evaluation_interval"]) {
+      if (auto v = Duration(root["evaluation_interval"], "evaluation_interval")) {
+        c->evaluation_interval = *v;
+      }
+    }
+    if (root["log"]) Log(root["log"], c);
+    if (!root["models"]) {
+      Error("models", "is required (a list of monitored models)");
+      return;
+    }
+    const YAML::Node models = root["models"];
+    if (!models.IsSequence() || models.size() == 0) {
+      Error("models", "expected a non-empty list, got " + Describe(models));
+      return;
+    }
+    if (models.size() > 100) Error("models", "at most 100 models");
+    std::set<std::string> names;
+    for (size_t i = 0; i < models.size(); ++i) {
+      ModelConfig m;
+      const std::string path = "models[" + std::to_string(i) + "]";
+      Model(models[i], path, &m);
+      if (!m.name.empty() && !names.insert(m.name).second) {
+        Error(path + ".name", "duplicate model \"" + m.name + "\"");
+      }
+      c->models.push_back(std::move(m));
+    }
+  }
+
+  void Log(const YAML::Node& node, Config* c) {
+    if (!node.IsMap()) {
+      Error("log", "expected a mapping {format, level}, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, "log", {"format", "level"});
+    if (node["format"]) {
+      if (auto v = String(node["format"], "log.format")) {
+        if (*v == "text") {
+          c->log_format = LogFormat::kText;
+        } else if (*v == "json") {
+          c->log_format = LogFormat::kJson;
+        } else {
+          Error("log.format", "expected text|json, got \"" + *v + "\"");
+        }
+      }
+    }
+    if (node["level"]) {
+      if (auto v = String(node["level"], "log.level")) {
+        static const std::set<std::string> kLevels = {"trace", "debug", "info",
+                                                      "warn",  "error", "off"};
+        if (!kLevels.count(*v)) {
+          Error("log.level", "expected trace|debug|info|warn|error|off, got \"" + *v + "\"");
+        } else {
+          c->log_level = *v;
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+ConfigResult LoadConfigString(const std::string& yaml, const std::string& source_path) {
+  ConfigResult result;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    result.errors.push_back("(yaml) line " + std::to_string(e.mark.line + 1) + ", column " +
+                            std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return result;
+  }
+  Reader reader;
+  Config config;
+  config.source_path = source_path;
+  try {
+    reader.Root(root, &config);
+  } catch (const YAML::Exception& e) {
+    reader.Error("(yaml)", e.what());
+  }
+  if (reader.errors.empty()) {
+    result.config = std::move(config);
+  } else {
+    result.errors = std::move(reader.errors);
+  }
+  return result;
+}
+
+ConfigResult LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigResult result;
+    result.errors.push_back(path + ": cannot open file");
+    return result;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return LoadConfigString(buffer.str(), path);
+}
+
+const char* TaskName(Task task) {
+  switch (task) {
+    case Task::kBinaryClassification:
+      return "binary_classification";
+    case Task::kMulticlassClassification:
+      return "multiclass_classification";
+    case Task::kRegression:
+      return "regression";
+  }
+  return "unknown";
+}
+
+const char* FeatureTypeName(FeatureType type) {
+  return type == FeatureType::kNumerical ? "numerical" : "categorical";
+}
+
+}  // namespace modelmon

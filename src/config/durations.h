@@ -1,0 +1,17 @@
+#ifndef MODELMON_CONFIG_DURATIONS_H_
+#define MODELMON_CONFIG_DURATIONS_H_
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+namespace modelmon {
+
+// Parses Prometheus-style durations: an unsigned integer or decimal number followed by one of
+// ms, s, m, h, d (e.g. "500ms", "1.5s", "24h"); a bare number means seconds. Returns nullopt on any
+// other input or on overflow. Thread-safe (pure).
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+}  // namespace modelmon
+
+#endif  // MODELMON_CONFIG_DURATIONS_H_

@@ -1,0 +1,145 @@
+// prometheus-cpp is used in this module only.
+
+#include "metrics/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+namespace modelmon::metrics {
+
+void Counter::Inc(double v) const {
+  if (c_ != nullptr) c_->Increment(v);
+}
+double Counter::Value() const { return c_ != nullptr ? c_->Value() : 0.0; }
+
+void Gauge::Set(double v) const {
+  if (g_ != nullptr) g_->Set(v);
+}
+double Gauge::Value() const { return g_ != nullptr ? g_->Value() : 0.0; }
+
+void Histogram::Observe(double v) const {
+  if (h_ != nullptr) h_->Observe(v);
+}
+
+Counter CounterFamily::With(const Labels& labels) const { return Counter(&f_->Add(labels)); }
+
+Gauge GaugeFamily::With(const Labels& labels) const { return Gauge(&f_->Add(labels)); }
+
+void GaugeFamily::Remove(Gauge gauge) const {
+  if (gauge.g_ != nullptr) f_->Remove(gauge.g_);
+}
+
+Histogram HistogramFamily::With(const Labels& labels) const {
+  return Histogram(&f_->Add(labels, prometheus::Histogram::BucketBoundaries(buckets_)));
+}
+
+namespace {
+
+double ReadProcessStartTime() {
+  // Field 22 of /proc/self/stat is the start time in clock ticks since boot.
+  std::ifstream stat("/proc/self/stat");
+  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = content.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(content.substr(close + 2));
+  std::string field;
+  double start_ticks = 0;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 22) start_ticks = std::stod(field);
+  }
+  std::ifstream uptime_file("/proc/uptime");
+  double uptime = 0;
+  uptime_file >> uptime;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return now - uptime + start_ticks / ticks;
+}
+
+}  // namespace
+
+Registry::Registry() : registry_(std::make_shared<prometheus::Registry>()) {
+  auto gauge = [&](const char* name, const char* help) {
+    return GaugeFamily(&prometheus::BuildGauge().Name(name).Help(help).Register(*registry_))
+        .With({});
+  };
+  resident_ = gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+  virtual_ = gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.");
+  open_fds_ = gauge("process_open_fds", "Number of open file descriptors.");
+  max_fds_ = gauge("process_max_fds", "Maximum number of open file descriptors.");
+  start_time_ =
+      gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.");
+  cpu_seconds_ = CounterFamily(&prometheus::BuildCounter()
+                                    .Name("process_cpu_seconds_total")
+                                    .Help("Total user and system CPU time spent in seconds.")
+                                    .Register(*registry_))
+                     .With({});
+  start_time_.Set(ReadProcessStartTime());
+}
+
+Registry::~Registry() = default;
+
+CounterFamily Registry::AddCounter(const std::string& name, const std::string& help) {
+  return CounterFamily(&prometheus::BuildCounter().Name(name).Help(help).Register(*registry_));
+}
+
+GaugeFamily Registry::AddGauge(const std::string& name, const std::string& help) {
+  return GaugeFamily(&prometheus::BuildGauge().Name(name).Help(help).Register(*registry_));
+}
+
+HistogramFamily Registry::AddHistogram(const std::string& name, const std::string& help,
+                                       std::vector<double> buckets) {
+  return HistogramFamily(&prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_),
+                         std::move(buckets));
+}
+
+std::string Registry::Serialize() const {
+  {
+    static std::mutex cpu_mutex;  // Serialises the read-modify-write of the CPU counter.
+    std::lock_guard<std::mutex> lock(cpu_mutex);
+    rusage usage{};
+    if (getrusage(RUSAGE_SELF, &usage) == 0) {
+      auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+      };
+      const double total = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+      const double delta = total - cpu_seconds_.Value();
+      if (delta > 0) cpu_seconds_.Inc(delta);
+    }
+  }
+  std::ifstream statm("/proc/self/statm");
+  double pages_virtual = 0, pages_resident = 0;
+  if (statm >> pages_virtual >> pages_resident) {
+    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+    virtual_.Set(pages_virtual * page);
+    resident_.Set(pages_resident * page);
+  }
+  std::error_code ec;
+  double fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++fds;
+  }
+  open_fds_.Set(fds);
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) max_fds_.Set(static_cast<double>(limit.rlim_cur));
+
+  prometheus::TextSerializer serializer;
+  std::ostringstream out;
+  serializer.Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+}  // namespace modelmon::metrics
