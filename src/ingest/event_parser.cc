@@ -222,11 +222,16 @@ std::optional<Failure> ReadScores(const ModelSchema& schema, const element& e,
 
 class Validator {
  public:
-  explicit Validator(const EventParser& parser) : parser_(parser) {}
+  Validator(const EventParser& parser, std::optional<size_t> only_model)
+      : parser_(parser), only_model_(only_model) {}
 
   // Resolves "model" of an event object.
   std::optional<Failure> Model(const object& obj, size_t* model) const {
     auto m = obj["model"];
+    if (m.error() && only_model_) {
+      *model = *only_model_;
+      return std::nullopt;
+    }
     if (m.error()) return Failure{RejectReason::kMissingField, "model: required"};
     if (m.value().type() != element_type::STRING) {
       return WrongType("model", "string", m.value());
@@ -236,6 +241,10 @@ class Validator {
     if (!idx) {
       std::string shown(name.substr(0, 64));
       return Failure{RejectReason::kUnknownModel, "model: unknown model \"" + shown + "\""};
+    }
+    if (only_model_ && *idx != *only_model_) {
+      return Failure{RejectReason::kUnknownModel,
+                     "model: expected \"" + parser_.schemas()[*only_model_]->name() + "\""};
     }
     *model = *idx;
     return std::nullopt;
@@ -369,6 +378,7 @@ class Validator {
 
  private:
   const EventParser& parser_;
+  std::optional<size_t> only_model_;
 };
 
 std::string JsonError(simdjson::error_code code) {
@@ -508,8 +518,9 @@ std::optional<size_t> EventParser::ModelIndex(std::string_view name) const {
 }
 
 ParsedBatch<PredictionEvent> EventParser::ParsePredictions(std::string_view body, BodyFormat format,
-                                                           size_t max_events) const {
-  Validator v(*this);
+                                                           size_t max_events,
+                                                           std::optional<size_t> only_model) const {
+  Validator v(*this, only_model);
   return ParseBody<PredictionEvent>(
       body, format, max_events,
       [&](const element& e, PredictionEvent* ev) { return v.Prediction(e, ev); });
@@ -518,7 +529,7 @@ ParsedBatch<PredictionEvent> EventParser::ParsePredictions(std::string_view body
 ParsedBatch<GroundTruthEvent> EventParser::ParseGroundTruth(std::string_view body,
                                                             BodyFormat format,
                                                             size_t max_events) const {
-  Validator v(*this);
+  Validator v(*this, std::nullopt);
   return ParseBody<GroundTruthEvent>(
       body, format, max_events,
       [&](const element& e, GroundTruthEvent* ev) { return v.GroundTruth(e, ev); });

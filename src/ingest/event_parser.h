@@ -34,8 +34,11 @@ class EventParser {
   explicit EventParser(std::vector<std::shared_ptr<const ModelSchema>> schemas);
 
   // A body is one JSON object, a JSON array of objects, or (kNdjson) one object per line.
-  ParsedBatch<PredictionEvent> ParsePredictions(std::string_view body, BodyFormat format,
-                                                size_t max_events) const;
+  // With `only_model` set (reference data of one model), "model" may be omitted and any other model
+  // is an error.
+  ParsedBatch<PredictionEvent> ParsePredictions(
+      std::string_view body, BodyFormat format, size_t max_events,
+      std::optional<size_t> only_model = std::nullopt) const;
   ParsedBatch<GroundTruthEvent> ParseGroundTruth(std::string_view body, BodyFormat format,
                                                  size_t max_events) const;
 

@@ -1,0 +1,165 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "config/durations.h"
+#include "modelmon/config.h"
+
+namespace modelmon {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr const char* kMinimal = R"(
+models:
+  - name: fraud
+    task: binary_classification
+    features:
+      - {name: amount, type: numerical}
+      - {name: country, type: categorical}
+    reference: {capture: 100}
+)";
+
+TEST(ConfigLoaderTest, MinimalConfigGetsDefaults) {
+  ConfigResult r = LoadConfigString(kMinimal);
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+  const Config& c = *r.config;
+  EXPECT_EQ(c.server.port, 8080);
+  EXPECT_EQ(c.evaluation_interval, std::chrono::seconds(10));
+  ASSERT_EQ(c.models.size(), 1u);
+  EXPECT_EQ(c.models[0].classes, (std::vector<std::string>{"0", "1"}));
+  EXPECT_EQ(c.models[0].positive_class, "1");
+  EXPECT_EQ(c.models[0].window.size, 1000u);
+  EXPECT_EQ(c.models[0].reference.capture, 100u);
+  EXPECT_EQ(c.models[0].features[1].type, FeatureType::kCategorical);
+}
+
+TEST(ConfigLoaderTest, ShippedDefaultConfigIsValid) {
+  ConfigResult r = LoadConfigFile(std::string(MODELMON_SOURCE_DIR) + "/config/modelmon.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0]);
+  EXPECT_EQ(r.config->models[0].name, "credit_risk");
+}
+
+TEST(ConfigLoaderTest, BadFeatureTypeNamesKeyPath) {
+  ConfigResult r = LoadConfigString(R"(
+models:
+  - name: fraud
+    task: regression
+    features:
+      - {name: a, type: numerical}
+      - {name: b, type: numerical}
+      - {name: c, type: nums}
+    reference: {capture: 10}
+)");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(
+      r.errors,
+      ElementsAre("models[0].features[2].type: expected numerical|categorical, got \"nums\""));
+}
+
+TEST(ConfigLoaderTest, ReportsEveryErrorWithItsPath) {
+  ConfigResult r = LoadConfigString(R"(
+server: {listen: "nohost", threads: 0, tmeout: 5s}
+evaluation_interval: soon
+models:
+  - name: "bad name!"
+    task: classify
+    features: []
+    reference: {}
+)");
+  ASSERT_FALSE(r.ok());
+  auto has = [&](const std::string& s) {
+    for (const auto& e : r.errors) {
+      if (e.find(s) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("server.listen: expected host:port")) << ::testing::PrintToString(r.errors);
+  EXPECT_TRUE(has("server.threads: expected an integer in [1, 64], got 0"));
+  EXPECT_TRUE(has("server.tmeout: unknown key"));
+  EXPECT_TRUE(has("evaluation_interval: expected a positive duration"));
+  EXPECT_TRUE(has("models[0].name: expected 1-128 characters"));
+  EXPECT_TRUE(
+      has("models[0].task: expected binary_classification|multiclass_classification|"
+          "regression, got \"classify\""));
+  EXPECT_TRUE(has("models[0].features: expected a non-empty list"));
+  EXPECT_TRUE(has("models[0].reference: expected {file: PATH} or {capture: N}"));
+}
+
+TEST(ConfigLoaderTest, RejectsDuplicatesAndWrongTestsForType) {
+  ConfigResult r = LoadConfigString(R"(
+models:
+  - name: m
+    task: multiclass_classification
+    classes: [a, b, c]
+    positive_class: a
+    features:
+      - {name: x, type: numerical, tests: [chi2]}
+      - {name: x, type: categorical}
+    reference: {capture: 10}
+  - name: m
+    task: binary_classification
+    classes: [yes, no, maybe]
+    features: [{name: y, type: numerical}]
+    reference: {capture: 10, file: ref.csv}
+)");
+  ASSERT_FALSE(r.ok());
+  const std::string all = ::testing::PrintToString(r.errors);
+  EXPECT_THAT(all, HasSubstr("models[0].positive_class: only for binary_classification"));
+  EXPECT_THAT(all, HasSubstr("models[0].features[0].tests[0]: expected a numerical drift test"));
+  EXPECT_THAT(all, HasSubstr("models[0].features[1].name: duplicate feature \\\"x\\\""));
+  EXPECT_THAT(all, HasSubstr("models[1].name: duplicate model"));
+  EXPECT_THAT(all, HasSubstr("models[1].classes: expected exactly 2 classes"));
+  EXPECT_THAT(all, HasSubstr("models[1].reference: set either file or capture, not both"));
+}
+
+TEST(ConfigLoaderTest, YamlSyntaxErrorHasLine) {
+  ConfigResult r = LoadConfigString("models:\n  - name: [unclosed\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.errors[0], HasSubstr("line"));
+}
+
+TEST(ConfigLoaderTest, ExpandsEnvironmentVariables) {
+  setenv("MODELMON_TEST_LISTEN", "0.0.0.0:9191", 1);
+  unsetenv("MODELMON_TEST_UNSET");
+  std::string yaml = std::string("server: {listen: \"${MODELMON_TEST_LISTEN}\"}\n") + kMinimal;
+  ConfigResult r = LoadConfigString(yaml);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->server.listen_address, "0.0.0.0");
+  EXPECT_EQ(r.config->server.port, 9191);
+
+  r = LoadConfigString(std::string("server: {listen: \"${MODELMON_TEST_UNSET:-127.0.0.1:0}\"}\n") +
+                       kMinimal);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->server.port, 0);
+
+  r = LoadConfigString(std::string("server: {listen: \"${MODELMON_TEST_UNSET}\"}\n") + kMinimal);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors[0], "server.listen: environment variable MODELMON_TEST_UNSET is not set");
+}
+
+TEST(ConfigLoaderTest, MissingFileIsAnError) {
+  ConfigResult r = LoadConfigFile("/nonexistent/modelmon.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.errors[0], HasSubstr("cannot open file"));
+}
+
+TEST(DurationTest, ParsesPrometheusStyleDurations) {
+  EXPECT_EQ(ParseDuration("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(ParseDuration("10s"), std::chrono::seconds(10));
+  EXPECT_EQ(ParseDuration("1.5s"), std::chrono::milliseconds(1500));
+  EXPECT_EQ(ParseDuration("5m"), std::chrono::minutes(5));
+  EXPECT_EQ(ParseDuration("24h"), std::chrono::hours(24));
+  EXPECT_EQ(ParseDuration("7d"), std::chrono::hours(24 * 7));
+  EXPECT_EQ(ParseDuration("30"), std::chrono::seconds(30));
+  EXPECT_FALSE(ParseDuration(""));
+  EXPECT_FALSE(ParseDuration("s"));
+  EXPECT_FALSE(ParseDuration("10 s"));
+  EXPECT_FALSE(ParseDuration("10w"));
+  EXPECT_FALSE(ParseDuration("-1s"));
+  EXPECT_FALSE(ParseDuration("99999999999d"));
+}
+
+}  // namespace
+}  // namespace modelmon
