@@ -1,0 +1,32 @@
+#ifndef MODELMON_TESTS_PERFORMANCE_FIXTURE_UTIL_H_
+#define MODELMON_TESTS_PERFORMANCE_FIXTURE_UTIL_H_
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace modelmon::performance::testing {
+
+// Reads tests/fixtures/performance/<name>, written by tests/fixtures/gen_performance_fixtures.py.
+inline nlohmann::json LoadFixture(const std::string& name) {
+  const std::string path = std::string(MODELMON_FIXTURE_DIR) + "/performance/" + name;
+  std::ifstream in(path);
+  if (!in) ADD_FAILURE() << "cannot open " << path;
+  return nlohmann::json::parse(in);
+}
+
+// |actual - expected| <= max(1e-9 * |expected|, 1e-12).
+inline ::testing::AssertionResult Close(double expected, double actual) {
+  const double tolerance = std::fmax(1e-9 * std::fabs(expected), 1e-12);
+  if (std::fabs(actual - expected) <= tolerance) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "expected " << expected << ", got " << actual << " (difference " << actual - expected
+         << ", tolerance " << tolerance << ")";
+}
+
+}  // namespace modelmon::performance::testing
+
+#endif  // MODELMON_TESTS_PERFORMANCE_FIXTURE_UTIL_H_
