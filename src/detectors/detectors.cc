@@ -1,2 +1,0 @@
-// Placeholder translation unit; replaced by the detector implementations.
-namespace modelmon::detectors {}
