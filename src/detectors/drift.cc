@@ -1,0 +1,342 @@
+#include "detectors/drift.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "detectors/compensated_sum.h"
+#include "detectors/statistics.h"
+
+namespace modelmon::detectors {
+namespace {
+
+using internal::CompensatedSum;
+
+constexpr std::pair<DriftTest, std::string_view> kTestNames[] = {
+    {DriftTest::kKs, "ks"},
+    {DriftTest::kChi2, "chi2"},
+    {DriftTest::kPsi, "psi"},
+    {DriftTest::kWasserstein, "wasserstein"},
+    {DriftTest::kJensenShannon, "jensen_shannon"},
+};
+
+// Evidently's floor on the reference std for the normed Wasserstein distance.
+constexpr double kMinWassersteinScale = 0.001;
+
+DriftOutcome Neutral(DriftTest test) {
+  DriftOutcome out;
+  out.test = test;
+  if (HasPValue(test)) out.p_value = 1.0;
+  return out;
+}
+
+double Finite(double x) { return std::isfinite(x) ? x : 0.0; }
+
+double FiniteProbability(double p) {
+  if (!(p >= 0.0)) return 0.0;  // NaN included; not expected.
+  return std::min(p, 1.0);
+}
+
+}  // namespace
+
+std::string_view DriftTestName(DriftTest test) {
+  for (const auto& [t, name] : kTestNames) {
+    if (t == test) return name;
+  }
+  return "unknown";
+}
+
+std::optional<DriftTest> ParseDriftTest(std::string_view name) {
+  for (const auto& [t, n] : kTestNames) {
+    if (n == name) return t;
+  }
+  return std::nullopt;
+}
+
+bool HasPValue(DriftTest test) { return test == DriftTest::kKs || test == DriftTest::kChi2; }
+
+bool Supports(DriftTest test, FeatureKind kind) {
+  switch (test) {
+    case DriftTest::kKs:
+    case DriftTest::kWasserstein:
+      return kind == FeatureKind::kNumerical;
+    case DriftTest::kChi2:
+      return kind == FeatureKind::kCategorical;
+    case DriftTest::kPsi:
+    case DriftTest::kJensenShannon:
+      return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// NumericalReference
+
+std::shared_ptr<const NumericalReference> NumericalReference::Build(std::vector<double> values,
+                                                                    int psi_bins) {
+  std::shared_ptr<NumericalReference> ref(new NumericalReference());
+  values.erase(
+      std::remove_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }),
+      values.end());
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  ref->size_ = n;
+  if (n == 0) {
+    ref->bin_counts_.assign(1, 0.0);
+    return ref;
+  }
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && values[j] == values[i]) ++j;
+    ref->distinct_.push_back(values[i]);
+    ref->distinct_counts_.push_back(static_cast<int64_t>(j - i));
+    i = j;
+  }
+  CompensatedSum sum;
+  for (const double v : values) sum.Add(v);
+  ref->mean_ = sum.value() / static_cast<double>(n);
+  ref->stddev_ = PopulationStddev(values);
+
+  const size_t bins = psi_bins < 1 ? 1 : static_cast<size_t>(psi_bins);
+  for (size_t k = 1; k < bins; ++k) {
+    // ceil(n k / bins) - 1, in integers.
+    const double edge = values[(n * k + bins - 1) / bins - 1];
+    if (edge < values.back() && (ref->edges_.empty() || edge > ref->edges_.back())) {
+      ref->edges_.push_back(edge);
+    }
+  }
+  ref->bin_counts_.assign(ref->edges_.size() + 1, 0.0);
+  for (size_t i = 0; i < ref->distinct_.size(); ++i) {
+    ref->bin_counts_[ref->BinOf(ref->distinct_[i])] +=
+        static_cast<double>(ref->distinct_counts_[i]);
+  }
+  return ref;
+}
+
+size_t NumericalReference::BinOf(double value) const {
+  return static_cast<size_t>(std::lower_bound(edges_.begin(), edges_.end(), value) -
+                             edges_.begin());
+}
+
+size_t NumericalReference::SlotOf(double value) const {
+  const auto it = std::lower_bound(distinct_.begin(), distinct_.end(), value);
+  const auto i = static_cast<size_t>(it - distinct_.begin());
+  return (it != distinct_.end() && *it == value) ? 2 * i + 1 : 2 * i;
+}
+
+// ---------------------------------------------------------------------------------------------
+// NumericalWindowState
+
+NumericalWindowState::NumericalWindowState(std::shared_ptr<const NumericalReference> reference)
+    : reference_(std::move(reference)),
+      slot_counts_(reference_->num_slots(), 0),
+      bin_counts_(reference_->num_bins(), 0.0) {}
+
+void NumericalWindowState::Add(double value) {
+  if (!std::isfinite(value)) return;
+  values_.Insert(value);
+  ++slot_counts_[reference_->SlotOf(value)];
+  bin_counts_[reference_->BinOf(value)] += 1.0;
+}
+
+void NumericalWindowState::Remove(double value) {
+  if (!std::isfinite(value) || !values_.Erase(value)) return;
+  --slot_counts_[reference_->SlotOf(value)];
+  bin_counts_[reference_->BinOf(value)] -= 1.0;
+}
+
+int64_t NumericalWindowState::KsScaledStatistic() const {
+  const auto n1 = static_cast<int64_t>(reference_->size());
+  const auto n2 = static_cast<int64_t>(values_.size());
+  const std::span<const int64_t> ref_counts = reference_->distinct_counts();
+  // Between two reference values the reference ECDF is constant and the window ECDF increases, so
+  // |a n2 - b n1| inside a gap is extreme at the gap's last window value or at the reference value
+  // before it: checking each gap end and each reference value is exact.
+  int64_t a = 0;
+  int64_t b = 0;
+  int64_t best = 0;
+  for (size_t i = 0; i < ref_counts.size(); ++i) {
+    b += slot_counts_[2 * i];
+    best = std::max(best, std::abs(a * n2 - b * n1));
+    a += ref_counts[i];
+    b += slot_counts_[2 * i + 1];
+    best = std::max(best, std::abs(a * n2 - b * n1));
+  }
+  return best;
+}
+
+double NumericalWindowState::WassersteinToReference() const {
+  // The same sum as WassersteinDistance(reference, window), merging the reference's distinct
+  // values with the sorted window values.
+  const std::span<const double> distinct = reference_->distinct_values();
+  const std::span<const int64_t> counts = reference_->distinct_counts();
+  const auto nu = static_cast<double>(reference_->size());
+  const auto nv = static_cast<double>(values_.size());
+  internal::WindowValues::Cursor cursor(values_);
+  size_t i = 0;
+  int64_t cu = 0;
+  int64_t cv = 0;
+  CompensatedSum sum;
+  double x = std::min(distinct[0], values_.min());
+  while (true) {
+    while (i < distinct.size() && distinct[i] == x) cu += counts[i++];
+    while (cursor.valid() && cursor.value() == x) {
+      ++cv;
+      cursor.Next();
+    }
+    if (i == distinct.size() && !cursor.valid()) break;
+    const double next = !cursor.valid() || (i < distinct.size() && distinct[i] <= cursor.value())
+                            ? distinct[i]
+                            : cursor.value();
+    const double cdf_diff = static_cast<double>(cu) / nu - static_cast<double>(cv) / nv;
+    sum.Add(std::abs(cdf_diff) * (next - x));
+    x = next;
+  }
+  return std::max(sum.value(), 0.0);
+}
+
+DriftOutcome NumericalWindowState::Evaluate(DriftTest test) const {
+  if (values_.empty() || reference_->size() == 0 || !Supports(test, FeatureKind::kNumerical)) {
+    return Neutral(test);
+  }
+  DriftOutcome out;
+  out.test = test;
+  switch (test) {
+    case DriftTest::kKs: {
+      const KsResult r =
+          KsFromScaledStatistic(static_cast<int64_t>(reference_->size()),
+                                static_cast<int64_t>(values_.size()), KsScaledStatistic());
+      out.statistic = Finite(r.statistic);
+      out.p_value = FiniteProbability(r.p_value);
+      break;
+    }
+    case DriftTest::kPsi:
+      out.statistic = Finite(Psi(reference_->bin_counts(), bin_counts_));
+      break;
+    case DriftTest::kJensenShannon:
+      out.statistic = Finite(JensenShannonDistance(reference_->bin_counts(), bin_counts_));
+      break;
+    case DriftTest::kWasserstein:
+      out.statistic =
+          Finite(WassersteinToReference() / std::max(reference_->stddev(), kMinWassersteinScale));
+      break;
+    case DriftTest::kChi2:
+      return Neutral(test);
+  }
+  return out;
+}
+
+WindowStats NumericalWindowState::Summary() const {
+  WindowStats s;
+  const size_t n = values_.size();
+  if (n == 0) return s;
+  s.count = n;
+  CompensatedSum sum;
+  for (internal::WindowValues::Cursor c(values_); c.valid(); c.Next()) sum.Add(c.value());
+  s.mean = sum.value() / static_cast<double>(n);
+  CompensatedSum squares;
+  for (internal::WindowValues::Cursor c(values_); c.valid(); c.Next()) {
+    const double dev = c.value() - s.mean;
+    squares.Add(dev * dev);
+  }
+  s.stddev = std::sqrt(squares.value() / static_cast<double>(n));
+  s.min = values_.min();
+  s.max = values_.max();
+  if (n % 2 == 1) {
+    s.median = values_.Kth(n / 2);
+  } else {
+    const double lo = values_.Kth(n / 2 - 1);
+    const double hi = values_.Kth(n / 2);
+    s.median = (lo + hi) / 2;
+    if (!std::isfinite(s.median)) s.median = lo / 2 + hi / 2;
+  }
+  if (reference_->size() > 0) {
+    s.out_of_reference_range = static_cast<size_t>(slot_counts_.front() + slot_counts_.back());
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Categorical
+
+std::shared_ptr<const CategoricalReference> CategoricalReference::Build(
+    const std::vector<std::pair<std::string, int64_t>>& counts, size_t max_categories) {
+  std::shared_ptr<CategoricalReference> ref(new CategoricalReference());
+  std::map<std::string, int64_t, std::less<>> merged;
+  for (const auto& [name, count] : counts) {
+    if (count > 0) merged[name] += count;
+  }
+  std::vector<std::pair<std::string_view, int64_t>> order(merged.begin(), merged.end());
+  // Most frequent first; equal counts by name (the map order), stable.
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& x, const auto& y) { return x.second > y.second; });
+  const size_t kept = std::min(max_categories, order.size());
+  ref->names_.reserve(kept + 1);
+  ref->counts_.assign(kept + 1, 0.0);
+  for (size_t i = 0; i < order.size(); ++i) {
+    const size_t bucket = i < kept ? i : kept;
+    if (i < kept) ref->names_.emplace_back(order[i].first);
+    ref->counts_[bucket] += static_cast<double>(order[i].second);
+    ref->bucket_of_.emplace(std::string(order[i].first), bucket);
+    ref->size_ += static_cast<size_t>(order[i].second);
+  }
+  ref->names_.emplace_back(kOtherBucket);
+  return ref;
+}
+
+size_t CategoricalReference::BucketOf(std::string_view category) const {
+  const auto it = bucket_of_.find(category);
+  return it == bucket_of_.end() ? other_bucket() : it->second;
+}
+
+bool CategoricalReference::IsKnown(std::string_view category) const {
+  return bucket_of_.find(category) != bucket_of_.end();
+}
+
+CategoricalWindowState::CategoricalWindowState(
+    std::shared_ptr<const CategoricalReference> reference)
+    : reference_(std::move(reference)), counts_(reference_->num_buckets(), 0) {}
+
+void CategoricalWindowState::Add(size_t bucket) {
+  if (bucket >= counts_.size()) bucket = counts_.size() - 1;
+  ++counts_[bucket];
+  ++size_;
+}
+
+void CategoricalWindowState::Remove(size_t bucket) {
+  if (bucket >= counts_.size()) bucket = counts_.size() - 1;
+  if (counts_[bucket] == 0) return;
+  --counts_[bucket];
+  --size_;
+}
+
+DriftOutcome CategoricalWindowState::Evaluate(DriftTest test) const {
+  if (size_ == 0 || reference_->size() == 0 || !Supports(test, FeatureKind::kCategorical)) {
+    return Neutral(test);
+  }
+  std::vector<double> window(counts_.size());
+  for (size_t i = 0; i < counts_.size(); ++i) window[i] = static_cast<double>(counts_[i]);
+  const std::span<const double> ref = reference_->bucket_counts();
+  DriftOutcome out;
+  out.test = test;
+  switch (test) {
+    case DriftTest::kChi2: {
+      const Chi2Result r = Chi2Homogeneity(ref, window);
+      out.statistic = Finite(r.statistic);
+      out.p_value = FiniteProbability(r.p_value);
+      break;
+    }
+    case DriftTest::kPsi:
+      out.statistic = Finite(Psi(ref, window));
+      break;
+    case DriftTest::kJensenShannon:
+      out.statistic = Finite(JensenShannonDistance(ref, window));
+      break;
+    case DriftTest::kKs:
+    case DriftTest::kWasserstein:
+      return Neutral(test);
+  }
+  return out;
+}
+
+}  // namespace modelmon::detectors
