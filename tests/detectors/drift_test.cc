@@ -80,7 +80,8 @@ TEST(DriftTestNamesTest, RoundTripAndProperties) {
 }
 
 TEST(NumericalDriftTest, MatchesScipyAndDocumentedBins) {
-  for (const auto& c : LoadFixture("psi_js.json")["numerical"]) {
+  const nlohmann::json fixture = LoadFixture("psi_js.json");
+  for (const auto& c : fixture["numerical"]) {
     const std::string name = c["name"].get<std::string>();
     const std::vector<double> ref_values = Sample(c["reference"]);
     const std::vector<double> window = Sample(c["window"]);

@@ -104,7 +104,8 @@ TEST(Chi2Test, HomogeneityMatchesScipy) {
 }
 
 TEST(Chi2Test, SfMatchesScipy) {
-  for (const auto& c : LoadFixture("chi2.json")["sf"]) {
+  const nlohmann::json fixture = LoadFixture("chi2.json");
+  for (const auto& c : fixture["sf"]) {
     EXPECT_TRUE(
         PValueNear(Chi2Sf(c["x"].get<double>(), c["dof"].get<double>()), c["sf"].get<double>()))
         << c.dump();
@@ -124,7 +125,8 @@ TEST(Chi2Test, DegenerateTables) {
 }
 
 TEST(PsiJsTest, CategoricalCountsMatchReference) {
-  for (const auto& c : LoadFixture("psi_js.json")["categorical"]) {
+  const nlohmann::json fixture = LoadFixture("psi_js.json");
+  for (const auto& c : fixture["categorical"]) {
     const std::vector<double> ref = Doubles(c["reference"]);
     const std::vector<double> win = Doubles(c["window"]);
     EXPECT_TRUE(StatisticNear(Psi(ref, win), c["psi"].get<double>())) << c.dump();
