@@ -165,6 +165,27 @@ int64_t NumericalWindowState::KsScaledStatistic() const {
   return best;
 }
 
+PendingKs NumericalWindowState::PrepareKs() const {
+  PendingKs pending;
+  pending.reference_size = static_cast<int64_t>(reference_->size());
+  pending.window_size = static_cast<int64_t>(values_.size());
+  if (pending.reference_size > 0 && pending.window_size > 0) {
+    pending.scaled_statistic = KsScaledStatistic();
+  }
+  return pending;
+}
+
+DriftOutcome FinishKs(const PendingKs& pending) {
+  if (pending.reference_size <= 0 || pending.window_size <= 0) return Neutral(DriftTest::kKs);
+  const KsResult r =
+      KsFromScaledStatistic(pending.reference_size, pending.window_size, pending.scaled_statistic);
+  DriftOutcome out;
+  out.test = DriftTest::kKs;
+  out.statistic = Finite(r.statistic);
+  out.p_value = FiniteProbability(r.p_value);
+  return out;
+}
+
 double NumericalWindowState::WassersteinToReference() const {
   // The same sum as WassersteinDistance(reference, window), merging the reference's distinct
   // values with the sorted window values.
@@ -202,14 +223,8 @@ DriftOutcome NumericalWindowState::Evaluate(DriftTest test) const {
   DriftOutcome out;
   out.test = test;
   switch (test) {
-    case DriftTest::kKs: {
-      const KsResult r =
-          KsFromScaledStatistic(static_cast<int64_t>(reference_->size()),
-                                static_cast<int64_t>(values_.size()), KsScaledStatistic());
-      out.statistic = Finite(r.statistic);
-      out.p_value = FiniteProbability(r.p_value);
-      break;
-    }
+    case DriftTest::kKs:
+      return FinishKs(PrepareKs());
     case DriftTest::kPsi:
       out.statistic = Finite(Psi(reference_->bin_counts(), bin_counts_));
       break;

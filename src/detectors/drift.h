@@ -39,6 +39,18 @@ struct DriftOutcome {
   std::optional<double> p_value;  // ks and chi2 only; always finite, in [0, 1].
 };
 
+// The O(R) part of a KS evaluation, so that callers can compute the (possibly expensive) p-value
+// outside their lock: NumericalWindowState::PrepareKs() under the lock, FinishKs() after it.
+struct PendingKs {
+  int64_t reference_size = 0;
+  int64_t window_size = 0;
+  int64_t scaled_statistic = 0;  // max |a n2 - b n1|; D = scaled_statistic / (n1 n2).
+};
+
+// Completes a PendingKs: the outcome NumericalWindowState::Evaluate(DriftTest::kKs) returns
+// (neutral when a size is 0). Pure and thread-safe. Complexity: KsTwoSamplePValue.
+DriftOutcome FinishKs(const PendingKs& pending);
+
 // Summary of the numerical window for the status API and metrics.
 struct WindowStats {
   size_t count = 0;
@@ -127,6 +139,8 @@ class NumericalWindowState {
   // max |a n2 - b n1| over the pooled points (a, b: reference and window counts <= the point), the
   // integer form of the KS statistic D = scaled / (n1 n2). O(R).
   int64_t KsScaledStatistic() const;
+  // Snapshot for FinishKs(). O(R).
+  PendingKs PrepareKs() const;
   // Window counts per reference bin.
   std::span<const double> bin_counts() const { return bin_counts_; }
   // Summary of the window; all zero when empty. O(W).

@@ -30,7 +30,8 @@ class WindowValues {
   // Heap bytes held (capacities), for memory accounting. O(n / kChunk).
   size_t MemoryBytes() const;
 
-  // Forward cursor over the values in ascending order; invalidated by Insert and Erase.
+  // Forward cursor over the values in ascending order; invalidated by Insert and Erase. Borrows the
+  // WindowValues (which must outlive it); not thread-safe.
   class Cursor {
    public:
     explicit Cursor(const WindowValues& values) : values_(&values) {}

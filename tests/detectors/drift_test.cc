@@ -134,6 +134,9 @@ void CheckAgainstBatch(const NumericalWindowState& state, const std::vector<doub
   const DriftOutcome ks_out = state.Evaluate(DriftTest::kKs);
   EXPECT_EQ(ks_out.statistic, ks.statistic);
   EXPECT_EQ(ks_out.p_value, std::optional<double>(ks.p_value));
+  const DriftOutcome split = FinishKs(state.PrepareKs());
+  EXPECT_EQ(split.statistic, ks_out.statistic);
+  EXPECT_EQ(split.p_value, ks_out.p_value);
   const std::vector<double> counts = BinCounts(ref, window);
   EXPECT_TRUE(
       StatisticNear(state.Evaluate(DriftTest::kPsi).statistic, Psi(ref.bin_counts(), counts)));
@@ -274,6 +277,7 @@ TEST(NumericalStreamingTest, DegenerateInputsAreFinite) {
     EXPECT_EQ(o.p_value.has_value(), HasPValue(t));
   }
   EXPECT_EQ(no_ref.Summary().out_of_reference_range, 0u);
+  EXPECT_EQ(FinishKs(no_ref.PrepareKs()).p_value, std::optional<double>(1.0));
   NumericalWindowState empty_window(constant);
   EXPECT_EQ(empty_window.Evaluate(DriftTest::kPsi).statistic, 0.0);
   EXPECT_EQ(empty_window.Summary().count, 0u);
