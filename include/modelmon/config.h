@@ -71,6 +71,12 @@ struct PerformanceConfig {
   std::chrono::milliseconds label_ttl{std::chrono::hours(1)};
   size_t max_pending = 100000;  // Predictions waiting for ground truth, per model.
   size_t max_pending_labels = 10000;
+  // Baseline per metric (accuracy, precision, recall, f1, roc_auc, log_loss, mae, mse, rmse, r2,
+  // mape, mean_error). Metrics without one take the value of the first full window.
+  std::map<std::string, double> baseline;
+  // A/B experiment between two model versions (both empty when none).
+  std::string experiment_control;
+  std::string experiment_challenger;
 };
 
 struct ModelConfig {

@@ -510,7 +510,46 @@ class Reader {
     }
     CheckKeys(node, path,
               {"window_size", "window_duration", "prediction_ttl", "label_ttl", "max_pending",
-               "max_pending_labels"});
+               "max_pending_labels", "baseline", "experiment"});
+    if (node["baseline"]) {
+      const std::string bp = Join(path, "baseline");
+      static const std::set<std::string> kMetrics = {
+          "accuracy", "precision", "recall", "f1", "roc_auc", "log_loss",
+          "mae",      "mse",       "rmse",   "r2", "mape",    "mean_error"};
+      if (!node["baseline"].IsMap()) {
+        Error(bp, "expected a mapping of metric to value, got " + Describe(node["baseline"]));
+      } else {
+        for (const auto& kv : node["baseline"]) {
+          const std::string metric = kv.first.Scalar();
+          if (!kMetrics.count(metric)) {
+            Error(Join(bp, metric),
+                  "expected a performance metric accuracy|precision|recall|f1|"
+                  "roc_auc|log_loss|mae|mse|rmse|r2|mape|mean_error");
+            continue;
+          }
+          if (auto v = Number(kv.second, Join(bp, metric))) p->baseline[metric] = *v;
+        }
+      }
+    }
+    if (node["experiment"]) {
+      const std::string ep = Join(path, "experiment");
+      const YAML::Node e = node["experiment"];
+      if (!e.IsMap() || !e["control"] || !e["challenger"]) {
+        Error(ep, "expected {control: VERSION, challenger: VERSION}");
+      } else {
+        CheckKeys(e, ep, {"control", "challenger"});
+        auto control = String(e["control"], Join(ep, "control"));
+        auto challenger = String(e["challenger"], Join(ep, "challenger"));
+        if (control && challenger) {
+          if (*control == *challenger) {
+            Error(ep, "control and challenger must be different versions");
+          } else {
+            p->experiment_control = *control;
+            p->experiment_challenger = *challenger;
+          }
+        }
+      }
+    }
     if (node["window_size"]) {
       if (auto v = Integer(node["window_size"], Join(path, "window_size"), 1, 1000000)) {
         p->window_size = static_cast<size_t>(*v);
