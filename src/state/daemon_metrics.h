@@ -1,0 +1,86 @@
+#ifndef MODELMON_STATE_DAEMON_METRICS_H_
+#define MODELMON_STATE_DAEMON_METRICS_H_
+
+#include "metrics/metrics.h"
+
+namespace modelmon::state {
+
+// Every metric family the daemon exports, registered once at start. Thread-safe (see
+// metrics::Registry). Label values are model, feature, test, class and version names from the
+// configuration (versions capped per model), and fixed enumerations; never raw request data.
+struct DaemonMetrics {
+  explicit DaemonMetrics(metrics::Registry& registry);
+
+  // Ingestion.
+  metrics::CounterFamily events;             // modelmon_events_total{model,kind}
+  metrics::CounterFamily predictions;        // modelmon_predictions_total{model,model_version}
+  metrics::CounterFamily model_errors;       // modelmon_model_errors_total{model,model_version}
+  metrics::HistogramFamily model_latency;    // modelmon_model_latency_seconds{model,model_version}
+  metrics::CounterFamily rejected;           // modelmon_events_rejected_total{kind,reason}
+  metrics::CounterFamily http_requests;      // modelmon_http_requests_total{handler,code}
+  metrics::HistogramFamily http_duration;    // modelmon_http_request_duration_seconds{handler}
+  metrics::CounterFamily limit_hits;         // modelmon_limit_hits_total{limit}
+  metrics::GaugeFamily window_samples;       // modelmon_window_samples{model}
+  metrics::GaugeFamily reference_samples;    // modelmon_reference_samples{model}
+  metrics::CounterFamily reference_updates;  // modelmon_reference_updates_total{model,source}
+
+  // Data quality, cumulative since start and as ratios over the current window.
+  metrics::CounterFamily missing_values;     // modelmon_feature_missing_values_total{model,feature}
+  metrics::CounterFamily out_of_range;       // modelmon_feature_out_of_range_values_total
+  metrics::CounterFamily unseen_categories;  // modelmon_feature_unseen_category_values_total
+  metrics::GaugeFamily missing_ratio;        // modelmon_feature_missing_ratio{model,feature}
+  metrics::GaugeFamily out_of_range_ratio;   // modelmon_feature_out_of_range_ratio
+  metrics::GaugeFamily unseen_ratio;         // modelmon_feature_unseen_category_ratio
+  metrics::GaugeFamily window_summary;       // modelmon_feature_window_stat{model,feature,stat}
+
+  // Drift.
+  metrics::GaugeFamily drift_statistic;          // {model,feature,test}
+  metrics::GaugeFamily drift_p_value;            // {model,feature,test}
+  metrics::GaugeFamily drift_threshold;          // {model,feature,test}
+  metrics::GaugeFamily drift_detected;           // {model,feature,test}
+  metrics::GaugeFamily drift_window_samples;     // {model,feature,test}
+  metrics::GaugeFamily drift_reference_samples;  // {model,feature,test}
+  metrics::GaugeFamily features_drifted;         // modelmon_drift_features_drifted{model}
+  metrics::GaugeFamily dataset_drift;            // modelmon_dataset_drift_detected{model}
+  metrics::GaugeFamily drift_share;              // modelmon_drift_features_drifted_share{model}
+  metrics::GaugeFamily last_evaluation;  // modelmon_last_evaluation_timestamp_seconds{model}
+  metrics::HistogramFamily evaluation_duration;  // modelmon_evaluation_duration_seconds{model}
+
+  // Ground-truth join.
+  metrics::CounterFamily gt_joined;      // modelmon_ground_truth_joined_total{model}
+  metrics::CounterFamily gt_expired;     // modelmon_ground_truth_expired_total{model,kind}
+  metrics::CounterFamily gt_evicted;     // modelmon_ground_truth_evicted_total{model,kind}
+  metrics::CounterFamily gt_duplicates;  // modelmon_ground_truth_duplicates_total{model,kind}
+  metrics::GaugeFamily gt_pending;       // modelmon_ground_truth_pending{model,kind}
+  metrics::HistogramFamily gt_delay;     // modelmon_ground_truth_delay_seconds{model}
+
+  // Performance over the window of joined pairs; {model,model_version} unless noted.
+  metrics::GaugeFamily perf_samples;     // modelmon_performance_window_samples
+  metrics::GaugeFamily accuracy;         // modelmon_classification_accuracy
+  metrics::GaugeFamily precision;        // modelmon_classification_precision{...,average}
+  metrics::GaugeFamily recall;           // modelmon_classification_recall{...,average}
+  metrics::GaugeFamily f1;               // modelmon_classification_f1{...,average}
+  metrics::GaugeFamily class_precision;  // modelmon_classification_class_precision{...,class}
+  metrics::GaugeFamily class_recall;     // modelmon_classification_class_recall{...,class}
+  metrics::GaugeFamily class_f1;         // modelmon_classification_class_f1{...,class}
+  metrics::GaugeFamily roc_auc;          // modelmon_classification_roc_auc
+  metrics::GaugeFamily log_loss;         // modelmon_classification_log_loss
+  metrics::GaugeFamily
+      confusion;  // modelmon_classification_confusion_matrix{...,true_class,predicted_class}
+  metrics::GaugeFamily predicted_positive;     // modelmon_classification_predicted_positive_rate
+  metrics::GaugeFamily label_positive;         // modelmon_classification_label_positive_rate
+  metrics::GaugeFamily mae;                    // modelmon_regression_mae
+  metrics::GaugeFamily mse;                    // modelmon_regression_mse
+  metrics::GaugeFamily rmse;                   // modelmon_regression_rmse
+  metrics::GaugeFamily r2;                     // modelmon_regression_r2
+  metrics::GaugeFamily mape;                   // modelmon_regression_mape
+  metrics::GaugeFamily mean_error;             // modelmon_regression_mean_error
+  metrics::GaugeFamily baseline;               // modelmon_performance_baseline{model,metric}
+  metrics::GaugeFamily degradation;            // modelmon_performance_degradation{...,metric}
+  metrics::GaugeFamily experiment_difference;  // modelmon_experiment_difference{model,metric}
+  metrics::GaugeFamily experiment_p_value;     // modelmon_experiment_p_value{model,metric}
+};
+
+}  // namespace modelmon::state
+
+#endif  // MODELMON_STATE_DAEMON_METRICS_H_

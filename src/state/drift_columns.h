@@ -1,0 +1,89 @@
+#ifndef MODELMON_STATE_DRIFT_COLUMNS_H_
+#define MODELMON_STATE_DRIFT_COLUMNS_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "detectors/drift.h"
+#include "ingest/event.h"
+#include "ingest/schema.h"
+#include "state/reference_data.h"
+
+namespace modelmon::state {
+
+using detectors::WindowStats;
+
+// Per-column data-quality flags of one added event.
+enum QualityFlag : uint8_t { kMissing = 1, kOutOfRange = 2, kUnseenCategory = 4 };
+
+// The sliding window of one model's prediction events, stored column by column in ring buffers, and
+// each column's drift state against the reference. Events leave oldest first, when the window is
+// full or older than its duration (by arrival time). Categorical values are interned per column in
+// a bounded dictionary (4 x max_categories + 1024 names; further names share one overflow entry,
+// which counts as unseen and falls in "__other__"), so a reference change can re-bucket the window.
+//
+// Per event: O(columns x log R) (R = distinct reference values). Memory: window size x columns x 8
+// bytes plus the detectors' own state. Not thread-safe; the owner serialises access.
+class DriftColumns {
+ public:
+  explicit DriftColumns(const ingest::ModelSchema& schema);
+  ~DriftColumns();
+  DriftColumns(DriftColumns&&) noexcept;
+  DriftColumns& operator=(DriftColumns&&) noexcept;
+
+  // Adds one event (its columns follow the schema's column order); evicts the oldest when full.
+  // flags (resized to the column count) receives the QualityFlag bits of each column.
+  void Add(const ingest::PredictionEvent& event, std::chrono::steady_clock::time_point arrival,
+           std::vector<uint8_t>* flags);
+  // Removes events that arrived before `cutoff`.
+  void ExpireBefore(std::chrono::steady_clock::time_point cutoff);
+
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+
+  // Builds the column references (sorted values, bins, top categories) once, resolves each column's
+  // tests ("auto" by reference size) and replays the window into fresh drift states.
+  void SetReference(ReferenceData& data);
+  bool has_reference() const { return has_reference_; }
+  // The window's contents as a reference sample (for promotion).
+  ReferenceData WindowAsReference() const;
+
+  size_t num_columns() const { return num_columns_; }
+  // Window values of column c that were present / missing / out of the reference range / unseen.
+  size_t present(size_t c) const;
+  size_t missing(size_t c) const;
+  size_t out_of_range(size_t c) const;
+  size_t unseen(size_t c) const;
+  size_t reference_size(size_t c) const;
+  // Tests resolved for column c (empty without a reference).
+  const std::vector<detectors::DriftTest>& tests(size_t c) const;
+  // Precondition: has_reference(), present(c) > 0, reference_size(c) > 0.
+  detectors::DriftOutcome Evaluate(size_t c, detectors::DriftTest test) const;
+  // The O(R) part of a KS test of numerical column c; detectors::FinishKs() completes it.
+  detectors::PendingKs PrepareKs(size_t c) const;
+  std::optional<WindowStats> Summary(size_t c) const;
+
+ private:
+  struct Column;
+  void Apply(size_t c, size_t slot, bool add, uint8_t* flags);
+  uint32_t Intern(Column& col, const std::string& category);
+  void RemoveOldest();
+
+  const ingest::ModelSchema* schema_;
+  size_t capacity_;
+  size_t head_ = 0;  // Slot of the oldest event.
+  size_t size_ = 0;
+  bool has_reference_ = false;
+  std::vector<std::chrono::steady_clock::time_point> arrival_;
+  size_t num_columns_ = 0;
+  std::vector<Column> columns_;
+};
+
+}  // namespace modelmon::state
+
+#endif  // MODELMON_STATE_DRIFT_COLUMNS_H_

@@ -1,0 +1,173 @@
+#ifndef MODELMON_STATE_MODEL_STATE_H_
+#define MODELMON_STATE_MODEL_STATE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/thread_annotations.h"
+#include "ingest/event.h"
+#include "ingest/schema.h"
+#include "modelmon/clock.h"
+#include "performance/join_store.h"
+#include "state/daemon_metrics.h"
+#include "state/drift_columns.h"
+#include "state/performance_windows.h"
+#include "state/reference_data.h"
+
+namespace modelmon::state {
+
+struct DriftTestResult {
+  std::string test;
+  double statistic = 0;
+  std::optional<double> p_value;
+  double threshold = 0;
+  bool detected = false;
+};
+
+struct ColumnResult {
+  std::string name;
+  FeatureType type = FeatureType::kNumerical;
+  bool is_prediction = false;  // The prediction or score pseudo-feature.
+  // "ok", "insufficient_data" (fewer than min_samples values in the window) or "no_reference".
+  std::string status;
+  size_t window_samples = 0;     // Present (non-missing) values in the window.
+  size_t reference_samples = 0;  // Present values in the reference.
+  std::vector<DriftTestResult> tests;
+  bool drifted = false;
+  double missing_ratio = 0;
+  double out_of_range_ratio = 0;       // Numerical.
+  double unseen_ratio = 0;             // Categorical.
+  std::optional<WindowStats> summary;  // Numerical with values in the window.
+};
+
+// What GET /v1/models/{name} shows. Plain data.
+struct ModelStatus {
+  std::string name;
+  std::string task;
+  size_t window_events = 0;
+  size_t window_capacity = 0;
+  std::string reference_state;  // "ready", "capturing" or "missing".
+  size_t reference_rows = 0;
+  size_t capture_target = 0;
+  double evaluated_at = 0;  // Unix seconds of the last evaluation; 0 before the first.
+  size_t features_evaluated = 0;
+  size_t features_drifted = 0;
+  bool dataset_drift = false;
+  std::vector<ColumnResult> columns;  // Of the last evaluation.
+  // Performance over joined pairs, as of the last evaluation.
+  size_t pending_predictions = 0;  // Live: waiting for ground truth.
+  size_t pending_labels = 0;       // Live: ground truth waiting for its prediction.
+  std::vector<PerformanceResult> performance;
+  std::optional<ExperimentResult> experiment;
+  std::map<std::string, double> baseline;
+};
+
+// Live state of one monitored model: its reference, its sliding window of prediction events, the
+// drift state of every column and the last evaluation's results. Thread-safe: all methods may be
+// called concurrently; one mutex serialises them. Memory is bounded by the configured window size,
+// column count and category limits.
+class ModelState {
+ public:
+  // schema and metrics must outlive this object; clock too.
+  ModelState(std::shared_ptr<const ingest::ModelSchema> schema, DaemonMetrics* metrics,
+             const Clock* clock);
+  ~ModelState();
+  ModelState(const ModelState&) = delete;
+  ModelState& operator=(const ModelState&) = delete;
+
+  const ingest::ModelSchema& schema() const { return *schema_; }
+
+  // Adds accepted prediction events (moved from) to the window, expiring the oldest as needed, and
+  // to the reference while it is being captured. Events with an id wait for their ground truth.
+  void AddPredictions(std::vector<ingest::PredictionEvent>& events) LOCKS_EXCLUDED(mu_);
+  // Joins ground truth with waiting predictions (or keeps it waiting for them); joined pairs enter
+  // the performance windows.
+  void AddGroundTruth(const std::vector<ingest::GroundTruthEvent>& events) LOCKS_EXCLUDED(mu_);
+
+  // Replaces the reference (from a file, an upload or a capture) and rebuilds every column's drift
+  // state from the current window. Results are published at the next evaluation.
+  void SetReference(ReferenceData data, const std::string& source) LOCKS_EXCLUDED(mu_);
+  // Makes the current window the reference. False (with *error set) when the window is empty.
+  bool PromoteWindow(std::string* error) LOCKS_EXCLUDED(mu_);
+
+  // Expires old events, runs every drift test and publishes the results as metrics.
+  void Evaluate() LOCKS_EXCLUDED(mu_);
+
+  ModelStatus Status() const LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Row;
+  void ExpireLocked(std::chrono::steady_clock::time_point now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetReferenceLocked(ReferenceData data, const std::string& source)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  double ThresholdFor(const FeatureConfig* feature, const std::string& test,
+                      size_t evaluated_columns) const;
+  struct VersionMetrics {
+    std::string label;  // The (capped) model_version label value.
+    metrics::Counter predictions, errors;
+    metrics::Histogram latency;
+  };
+  // What a prediction keeps while it waits for its ground truth.
+  struct PendingPrediction {
+    std::string version;
+    int32_t predicted_class = -1;
+    double predicted_value = 0;
+    double score = 0;
+    std::vector<double> class_scores;
+  };
+  struct PendingLabel {
+    int32_t label_class = -1;
+    double value = 0;
+  };
+  using JoinStore = performance::JoinStore<PendingPrediction, PendingLabel>;
+  static JoinStore::Options JoinOptionsFor(const PerformanceConfig& config);
+  void CountJoinResultLocked(const JoinStore::Result& result, bool prediction,
+                             std::chrono::steady_clock::time_point now)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const VersionMetrics& VersionMetricsLocked(const std::string& version)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishLocked(const ModelStatus& status) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::shared_ptr<const ingest::ModelSchema> schema_;
+  DaemonMetrics* const metrics_;
+  const Clock* const clock_;
+  const metrics::Labels model_labels_;
+
+  // Counters resolved once (the model's label values are fixed).
+  metrics::Counter events_counter_;
+  std::vector<metrics::Counter> missing_counter_, out_of_range_counter_, unseen_counter_;
+  metrics::Gauge window_gauge_, reference_gauge_;
+  metrics::Counter ground_truth_counter_, joined_counter_;
+  metrics::Counter duplicate_predictions_, duplicate_labels_, evicted_predictions_, evicted_labels_;
+  metrics::Counter expired_predictions_, expired_labels_;
+  metrics::Gauge pending_predictions_gauge_, pending_labels_gauge_;
+  metrics::Histogram delay_histogram_;
+
+  std::mutex evaluate_mu_;  // Serialises Evaluate(); taken before mu_.
+  mutable std::mutex mu_;
+  DriftColumns columns_ GUARDED_BY(mu_);
+  std::optional<ReferenceData> capture_ GUARDED_BY(mu_);
+  size_t reference_rows_ GUARDED_BY(mu_) = 0;
+  std::map<std::string, VersionMetrics> versions_ GUARDED_BY(mu_);
+  ModelStatus last_ GUARDED_BY(mu_);
+  JoinStore join_ GUARDED_BY(mu_);
+  PerformanceWindows performance_ GUARDED_BY(mu_);
+  // Series published by the last evaluation, keyed by (column, test); removed when a verdict is
+  // withdrawn (insufficient data, reference replaced).
+  struct PublishedDrift {
+    metrics::Gauge statistic, p_value, threshold, detected, window, reference;
+  };
+  std::map<std::pair<std::string, std::string>, PublishedDrift> published_ GUARDED_BY(mu_);
+  std::map<std::string, std::vector<metrics::Gauge>> published_columns_ GUARDED_BY(mu_);
+};
+
+}  // namespace modelmon::state
+
+#endif  // MODELMON_STATE_MODEL_STATE_H_
