@@ -1,0 +1,125 @@
+// clang-format off
+#include <utility>  // Must precede Asio's awaitable.hpp under GCC 12 in C++20.
+// clang-format on
+
+#include "modelmon/daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "server/http_server.h"
+#include "server/service.h"
+
+namespace modelmon {
+namespace {
+
+namespace net = boost::asio;
+
+class DaemonImpl final : public Daemon {
+ public:
+  DaemonImpl(const Config& config, std::unique_ptr<server::Service> service)
+      : config_(config),
+        service_(std::move(service)),
+        server_(ioc_, config.server, *service_),
+        evaluation_timer_(ioc_),
+        drain_timer_(ioc_),
+        signals_(ioc_) {}
+
+  bool Listen(std::string* error) { return server_.Listen(error); }
+  uint16_t port() const override { return server_.port(); }
+
+  int Run(bool handle_signals) override {
+    if (handle_signals) {
+      signals_.add(SIGTERM);
+      signals_.add(SIGINT);
+      signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        BeginShutdown();
+      });
+    }
+    server_.Start();
+    ScheduleEvaluation();
+    service_->set_ready(true);
+    spdlog::info("modelmon listening on {}:{} with {} model(s)", config_.server.listen_address,
+                 port(), config_.models.size());
+    std::vector<std::thread> threads;
+    for (int i = 1; i < config_.server.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+    // A last evaluation so that the final state is consistent with everything accepted.
+    service_->Evaluate();
+    spdlog::info("modelmon stopped");
+    return 0;
+  }
+
+  void Shutdown() override {
+    net::post(ioc_, [this] { BeginShutdown(); });
+  }
+
+ private:
+  void ScheduleEvaluation() {
+    evaluation_timer_.expires_after(config_.evaluation_interval);
+    evaluation_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      service_->Evaluate();
+      ScheduleEvaluation();
+    });
+  }
+
+  // Runs on the io_context.
+  void BeginShutdown() {
+    if (stopping_.exchange(true)) return;
+    service_->set_ready(false);
+    evaluation_timer_.cancel();
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    server_.Shutdown();
+    drain_deadline_ = std::chrono::steady_clock::now() + config_.server.shutdown_timeout;
+    WaitForDrain();
+  }
+
+  // Once every connection is gone (or closed at the deadline), the io_context runs out of work and
+  // Run() returns; no handler is ever abandoned, so no session outlives the server.
+  void WaitForDrain() {
+    if (server_.active_connections() == 0) return;
+    if (std::chrono::steady_clock::now() >= drain_deadline_) {
+      spdlog::warn("shutdown timeout: closing {} connection(s)", server_.active_connections());
+      server_.CloseAll();
+      return;
+    }
+    drain_timer_.expires_after(std::chrono::milliseconds(20));
+    drain_timer_.async_wait([this](const boost::system::error_code&) { WaitForDrain(); });
+  }
+
+  const Config config_;
+  net::io_context ioc_;
+  std::unique_ptr<server::Service> service_;
+  server::HttpServer server_;
+  net::steady_timer evaluation_timer_;
+  net::steady_timer drain_timer_;
+  net::signal_set signals_;
+  std::atomic<bool> stopping_{false};
+  std::chrono::steady_clock::time_point drain_deadline_;
+};
+
+}  // namespace
+
+std::unique_ptr<Daemon> Daemon::Create(const Config& config, std::string* error,
+                                       const Clock* clock) {
+  auto service = server::Service::Create(config, clock, error);
+  if (!service) return nullptr;
+  auto daemon = std::make_unique<DaemonImpl>(config, std::move(service));
+  if (!daemon->Listen(error)) return nullptr;
+  return daemon;
+}
+
+}  // namespace modelmon

@@ -1,0 +1,16 @@
+#ifndef MODELMON_SERVER_LOGGING_H_
+#define MODELMON_SERVER_LOGGING_H_
+
+#include <string>
+
+#include "modelmon/config.h"
+
+namespace modelmon {
+
+// Configures the process-wide logger (stderr): human-readable text, or one JSON object per line
+// with time, level and msg (escaped). Call once at start, before other threads log.
+void ConfigureLogging(LogFormat format, const std::string& level);
+
+}  // namespace modelmon
+
+#endif  // MODELMON_SERVER_LOGGING_H_

@@ -1,0 +1,86 @@
+#ifndef MODELMON_SERVER_SERVICE_H_
+#define MODELMON_SERVER_SERVICE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ingest/event_parser.h"
+#include "metrics/metrics.h"
+#include "modelmon/clock.h"
+#include "modelmon/config.h"
+#include "state/daemon_metrics.h"
+#include "state/model_state.h"
+
+namespace modelmon::server {
+
+// A request as the transport hands it over, independent of the HTTP library. Views are valid for
+// the duration of HandleRequest().
+struct HttpRequest {
+  std::string_view method;
+  std::string_view target;  // Path and query.
+  std::string_view content_type;
+  std::string_view body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The daemon's application state and every endpoint's logic, without any socket I/O. Thread-safe:
+// Handle() and Evaluate() may run concurrently on any threads. Never throws on request data: bad
+// input becomes a 4xx with a JSON body {"error": "..."} and a counter.
+class Service {
+ public:
+  // Builds the models and loads file references. Returns null and sets *error when a reference
+  // file cannot be loaded. clock must outlive the service.
+  static std::unique_ptr<Service> Create(const Config& config, const Clock* clock,
+                                         std::string* error);
+  ~Service();
+
+  HttpResponse Handle(const HttpRequest& request);
+
+  // Runs every model's drift evaluation (the daemon calls this on its interval).
+  void Evaluate();
+
+  // Readiness: false before start-up completes and once shutdown begins.
+  void set_ready(bool ready) { ready_.store(ready); }
+  bool ready() const { return ready_.load(); }
+
+  const Config& config() const { return config_; }
+  state::DaemonMetrics& metrics() { return *metrics_; }
+  metrics::Registry& registry() { return *registry_; }
+
+  // Counts a request refused by the transport (413, 431, 408, 503...) under `limit`.
+  void CountLimitHit(const char* limit);
+
+ private:
+  Service(const Config& config, const Clock* clock);
+  HttpResponse Route(const HttpRequest& request, std::string* handler);
+  HttpResponse Ingest(const HttpRequest& request, bool predictions);
+  HttpResponse ModelStatusResponse(size_t model) const;
+  HttpResponse ModelList() const;
+  HttpResponse PutReference(const HttpRequest& request, size_t model);
+  HttpResponse Promote(size_t model);
+
+  const Config config_;
+  const Clock* const clock_;
+  std::unique_ptr<metrics::Registry> registry_;
+  std::unique_ptr<state::DaemonMetrics> metrics_;
+  std::unique_ptr<ingest::EventParser> parser_;
+  std::vector<std::unique_ptr<state::ModelState>> models_;
+  std::atomic<bool> ready_{false};
+};
+
+// A JSON error body {"error": message}.
+HttpResponse ErrorResponse(int status, std::string_view message);
+
+}  // namespace modelmon::server
+
+#endif  // MODELMON_SERVER_SERVICE_H_

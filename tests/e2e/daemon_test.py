@@ -1,0 +1,488 @@
+#!/usr/bin/python3
+"""End-to-end tests of the modelmon binary: real process, real sockets, ephemeral port.
+
+Run by ctest (tests/e2e/CMakeLists.txt); standalone:
+  /usr/bin/python3 tests/e2e/daemon_test.py --binary build/release/modelmon --promtool promtool
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+ARGS = None
+
+BASE_CONFIG = """
+server:
+  listen: "127.0.0.1:0"
+  threads: 2
+  max_body_bytes: 65536
+  max_batch_events: 1000
+evaluation_interval: 100ms
+log: {{format: {log_format}}}
+models:
+  - name: fraud
+    task: binary_classification
+    classes: ["0", "1"]
+    features:
+      - {{name: a, type: numerical}}
+      - {{name: b, type: numerical}}
+      - {{name: c, type: categorical}}
+    window: {{size: 300}}
+    reference: {{file: reference.csv}}
+    drift:
+      numerical_tests: [ks, psi, wasserstein]
+      categorical_tests: [chi2, psi, jensen_shannon]
+      min_samples: 30
+  - name: price
+    task: regression
+    features:
+      - {{name: rooms, type: numerical}}
+    reference: {{capture: 50}}
+"""
+
+SAMPLE_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """Returns {(name, frozenset(labels)): value} from the Prometheus text format."""
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith('#'):
+            continue
+        m = SAMPLE_LINE.match(line)
+        assert m, 'unparseable metrics line: %r' % line
+        labels = frozenset(LABEL.findall(m.group(3) or ''))
+        samples[(m.group(1), labels)] = float(m.group(4))
+    return samples
+
+
+def metric(samples, name, **labels):
+    want = set(labels.items())
+    found = [v for (n, ls), v in samples.items() if n == name and want <= set(ls)]
+    return found[0] if len(found) == 1 else (None if not found else found)
+
+
+def reference_rows():
+    """Reference: a = b = 0.0 .. 29.9 (300 distinct values), c cycles x, y, z."""
+    return [(i / 10.0, i / 10.0, 'xyz'[i % 3]) for i in range(300)]
+
+
+def event(a, b, c, i):
+    return {'model': 'fraud', 'id': 'e%d' % i, 'features': {'a': a, 'b': b, 'c': c},
+            'prediction': i % 2, 'score': (i % 10) / 10.0}
+
+
+class Daemon:
+    def __init__(self, workdir, log_format='text'):
+        self.workdir = workdir
+        with open(os.path.join(workdir, 'reference.csv'), 'w') as f:
+            f.write('a,b,c,prediction,score\n')
+            for i, (a, b, c) in enumerate(reference_rows()):
+                f.write('%r,%r,%s,%d,%r\n' % (a, b, c, i % 2, (i % 10) / 10.0))
+        self.config = os.path.join(workdir, 'modelmon.yaml')
+        with open(self.config, 'w') as f:
+            f.write(BASE_CONFIG.format(log_format=log_format))
+        self.log_path = os.path.join(workdir, 'modelmon.log')
+        self.log = open(self.log_path, 'w+')
+        self.proc = subprocess.Popen([ARGS.binary, '--config', self.config],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.port is None:
+            with open(self.log_path) as f:
+                m = re.search(r'listening on 127\.0\.0\.1:(\d+)', f.read())
+            if m:
+                self.port = int(m.group(1))
+            elif self.proc.poll() is not None:
+                break
+            else:
+                time.sleep(0.02)
+        if self.port is None:
+            raise AssertionError('daemon did not start:\n' + open(self.log_path).read())
+        self.conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=10)
+
+    def request(self, method, path, body=None, content_type='application/json', conn=None):
+        c = conn or self.conn
+        headers = {}
+        if body is not None:
+            if not isinstance(body, (bytes, str)):
+                body = json.dumps(body)
+            headers['Content-Type'] = content_type
+        c.request(method, path, body=body, headers=headers)
+        r = c.getresponse()
+        data = r.read()
+        return r.status, dict(r.getheaders()), data
+
+    def json(self, method, path, body=None, content_type='application/json'):
+        status, headers, data = self.request(method, path, body, content_type)
+        return status, json.loads(data)
+
+    def metrics(self):
+        status, headers, data = self.request('GET', '/metrics')
+        assert status == 200
+        return data.decode()
+
+    def wait_for(self, predicate, what, timeout=20):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = predicate()
+            if last:
+                return last
+            time.sleep(0.05)
+        raise AssertionError('timed out waiting for ' + what)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        self.conn.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.log.close()
+
+
+class DaemonTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.d = Daemon(self.tmp.name)
+
+    def tearDown(self):
+        if self.d.proc.poll() is None:
+            self.d.stop(signal.SIGKILL)
+        self.tmp.cleanup()
+
+    def test_ingest_valid_mixed_and_broken(self):
+        d = self.d
+        status, body = d.json('POST', '/v1/predictions', event(1.0, 2.0, 'x', 1))
+        self.assertEqual((status, body['accepted'], body['rejected']), (200, 1, 0))
+
+        mixed = [event(1.0, 2.0, 'x', 2),
+                 {'model': 'fraud', 'features': {'a': 'twelve'}, 'prediction': 1},
+                 {'model': 'nope', 'features': {}, 'prediction': 1},
+                 event(3.0, 4.0, 'y', 3)]
+        status, body = d.json('POST', '/v1/predictions', mixed)
+        self.assertEqual(status, 200)
+        self.assertEqual((body['accepted'], body['rejected']), (2, 2))
+        self.assertEqual(body['errors'][0],
+                         {'index': 1, 'error': 'features.a: expected number, got string'})
+        self.assertEqual(body['errors'][1]['index'], 2)
+        self.assertIn('unknown model', body['errors'][1]['error'])
+
+        ndjson = '\n'.join(json.dumps(event(5.0, 6.0, 'z', i)) for i in range(4, 7)) + '\n{oops}\n'
+        status, body = d.json('POST', '/v1/predictions', ndjson, 'application/x-ndjson')
+        self.assertEqual((status, body['accepted'], body['rejected']), (200, 3, 1))
+
+        status, body = d.json('POST', '/v1/predictions', '{"model": "fraud",')
+        self.assertEqual(status, 400)
+        self.assertIn('invalid JSON', body['error'])
+
+        status, body = d.json('POST', '/v1/predictions', {'model': 'fraud'})
+        self.assertEqual(status, 400)  # Nothing accepted.
+        self.assertEqual(body['accepted'], 0)
+
+        status, body = d.json('POST', '/v1/predictions', 'a=1', 'application/x-www-form-urlencoded')
+        self.assertEqual(status, 415)
+
+        status, headers, data = d.request('GET', '/v1/predictions')
+        self.assertEqual(status, 405)
+        self.assertEqual(headers.get('Allow'), 'POST')
+        self.assertIn('error', json.loads(data))
+
+        status, body = d.json('GET', '/v2/nothing')
+        self.assertEqual(status, 404)
+        self.assertIn('error', body)
+
+        status, body = d.json('POST', '/v1/ground-truth',
+                              [{'model': 'fraud', 'id': 'e1', 'label': 1},
+                               {'model': 'fraud', 'label': 1}])
+        self.assertEqual((status, body['accepted'], body['rejected']), (200, 1, 1))
+
+        # The connection is still usable after all of that (keep-alive).
+        status, body = d.json('GET', '/healthz')
+        self.assertEqual((status, body), (200, {'status': 'ok'}))
+
+        samples = parse_metrics(d.metrics())
+        self.assertEqual(metric(samples, 'modelmon_events_total', model='fraud', kind='prediction'), 6)
+        self.assertEqual(metric(samples, 'modelmon_events_total', model='fraud', kind='ground_truth'), 1)
+        self.assertEqual(metric(samples, 'modelmon_events_rejected_total', kind='prediction',
+                                reason='wrong_type'), 1)
+        self.assertEqual(metric(samples, 'modelmon_events_rejected_total', kind='prediction',
+                                reason='unknown_model'), 1)
+        self.assertEqual(metric(samples, 'modelmon_events_rejected_total', kind='prediction',
+                                reason='invalid_json'), 1)
+        self.assertEqual(metric(samples, 'modelmon_events_rejected_total', kind='prediction',
+                                reason='invalid_body'), 1)
+        self.assertEqual(metric(samples, 'modelmon_events_rejected_total', kind='prediction',
+                                reason='missing_field'), 1)
+        self.assertEqual(metric(samples, 'modelmon_events_rejected_total', kind='prediction',
+                                reason='unsupported_media_type'), 1)
+        self.assertEqual(metric(samples, 'modelmon_http_requests_total', handler='predictions',
+                                code='405'), 1)
+        self.assertEqual(metric(samples, 'modelmon_reference_samples', model='fraud'), 300)
+
+    def test_body_limit_gives_413_and_connection_recovers(self):
+        d = self.d
+        big = json.dumps([event(1.0, 1.0, 'x', i) for i in range(2000)])
+        self.assertGreater(len(big), 65536)
+        status, headers, data = d.request('POST', '/v1/predictions', big)
+        self.assertEqual(status, 413)
+        self.assertIn('larger than 65536', json.loads(data)['error'])
+        d.conn.close()
+        status, body = d.json('GET', '/readyz')
+        self.assertEqual((status, body['status']), (200, 'ready'))
+        samples = parse_metrics(d.metrics())
+        self.assertEqual(metric(samples, 'modelmon_limit_hits_total', limit='body_bytes'), 1)
+
+    def test_too_many_events_gives_413(self):
+        status, body = self.d.json('POST', '/v1/predictions', [{}] * 1001)
+        self.assertEqual(status, 413)
+        self.assertIn('at most 1000', body['error'])
+
+    def test_metrics_pass_promtool(self):
+        if not ARGS.promtool:
+            self.skipTest('promtool not installed')
+        d = self.d
+        d.json('POST', '/v1/predictions', [event(i / 10.0, i / 10.0, 'xyz'[i % 3], i)
+                                           for i in range(100)])
+        d.wait_for(lambda: 'modelmon_drift_p_value{' in d.metrics(), 'drift metrics')
+        text = d.metrics()
+        proc = subprocess.run([ARGS.promtool, 'check', 'metrics'], input=text.encode(),
+                              capture_output=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout.decode() + proc.stderr.decode())
+
+    def test_drift_detected_for_exactly_the_shifted_feature(self):
+        d = self.d
+        rows = reference_rows()
+        # Phase 1: the window holds exactly the reference sample: no test can flag drift.
+        d.json('POST', '/v1/predictions', [event(a, b, c, i) for i, (a, b, c) in enumerate(rows)])
+
+        def detected():
+            s = parse_metrics(d.metrics())
+            values = {(f, t): metric(s, 'modelmon_drift_detected', model='fraud', feature=f, test=t)
+                      for f, t in [('a', 'ks'), ('b', 'ks'), ('c', 'chi2'), ('a', 'psi')]}
+            return None if None in values.values() else (values, s)
+
+        values, s = d.wait_for(detected, 'first drift evaluation')
+        self.assertEqual(set(values.values()), {0})
+        self.assertEqual(metric(s, 'modelmon_drift_p_value', model='fraud', feature='a', test='ks'), 1)
+        self.assertEqual(metric(s, 'modelmon_drift_features_drifted', model='fraud'), 0)
+
+        # Phase 2: `a` moves by +10; b, c, prediction and score keep their exact distributions.
+        d.json('POST', '/v1/predictions',
+               [event(a + 10, b, c, i) for i, (a, b, c) in enumerate(rows)])
+
+        def shifted():
+            r = detected()
+            return r if r and r[0][('a', 'ks')] == 1 else None
+
+        values, s = d.wait_for(shifted, 'drift on a')
+        self.assertEqual(values[('a', 'psi')], 1)
+        self.assertEqual(values[('b', 'ks')], 0)
+        self.assertEqual(values[('c', 'chi2')], 0)
+        self.assertEqual(metric(s, 'modelmon_drift_detected', model='fraud',
+                                feature='__prediction__', test='chi2'), 0)
+        self.assertEqual(metric(s, 'modelmon_drift_features_drifted', model='fraud'), 1)
+        self.assertEqual(metric(s, 'modelmon_dataset_drift_detected', model='fraud'), 0)
+        self.assertLess(metric(s, 'modelmon_drift_p_value', model='fraud', feature='a', test='ks'),
+                        1e-10)
+        self.assertEqual(metric(s, 'modelmon_drift_window_samples', model='fraud', feature='a',
+                                test='ks'), 300)
+
+        status, body = d.json('GET', '/v1/models/fraud')
+        self.assertEqual(status, 200)
+        features = {f['name']: f for f in body['drift']['features']}
+        self.assertTrue(features['a']['drift_detected'])
+        self.assertFalse(features['b']['drift_detected'])
+        self.assertEqual(features['a']['status'], 'ok')
+        self.assertAlmostEqual(features['a']['summary']['mean'], 24.95)
+        self.assertAlmostEqual(features['a']['data_quality']['out_of_range_ratio'], 100 / 300)
+
+    def test_insufficient_data_publishes_no_verdict(self):
+        d = self.d
+        d.json('POST', '/v1/predictions', [event(1.0, 1.0, 'x', i) for i in range(10)])
+        d.wait_for(lambda: d.json('GET', '/v1/models/fraud')[1]['drift'].get('evaluated_at'),
+                   'an evaluation')
+        status, body = d.json('GET', '/v1/models/fraud')
+        self.assertEqual(body['drift']['features'][0]['status'], 'insufficient_data')
+        self.assertNotIn('modelmon_drift_detected{', d.metrics())
+
+    def test_capture_reference_and_promote(self):
+        d = self.d
+        status, body = d.json('GET', '/v1/models/price')
+        self.assertEqual(body['reference']['state'], 'capturing')
+        d.json('POST', '/v1/predictions', [{'model': 'price', 'features': {'rooms': i % 7},
+                                            'prediction': 100.0 + i} for i in range(60)])
+        status, body = d.json('GET', '/v1/models/price')
+        self.assertEqual((body['reference']['state'], body['reference']['rows']), ('ready', 50))
+        status, body = d.json('POST', '/v1/models/price/reference/promote')
+        self.assertEqual((status, body), (200, {'promoted': True}))
+        status, body = d.json('GET', '/v1/models/price')
+        self.assertEqual(body['reference']['rows'], 60)
+
+        csv = 'rooms,prediction\n1,100\n2,200\n3,\n'
+        status, body = d.json('PUT', '/v1/models/price/reference', csv, 'text/csv')
+        self.assertEqual((status, body), (200, {'reference_rows': 3}))
+        status, body = d.json('PUT', '/v1/models/price/reference', 'rooms\nmany\n', 'text/csv')
+        self.assertEqual(status, 400)
+        self.assertIn('line 2, column rooms: expected a number', body['error'])
+        status, body = d.json('GET', '/v1/models/nothing')
+        self.assertEqual(status, 404)
+
+    def test_sigterm_shuts_down_gracefully(self):
+        d = self.d
+        d.json('POST', '/v1/predictions', event(1.0, 1.0, 'x', 1))
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        with open(d.log_path) as f:
+            log = f.read()
+        self.assertIn('received SIGTERM', log)
+        self.assertIn('modelmon stopped', log)
+
+    def test_sigterm_closes_idle_keepalive_connections(self):
+        d = self.d
+        idle = http.client.HTTPConnection('127.0.0.1', d.port, timeout=10)
+        status, _, _ = d.request('GET', '/healthz', conn=idle)
+        self.assertEqual(status, 200)
+        start = time.monotonic()
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.proc.wait(timeout=10), 0)
+        # Idle connections are closed at once rather than waited for (shutdown_timeout is 20 s).
+        self.assertLess(time.monotonic() - start, 5)
+        idle.close()
+
+    def test_ground_truth_join_and_classification_metrics(self):
+        from sklearn import metrics as skm  # Debian's scikit-learn 1.2 under /usr/bin/python3.
+        d = self.d
+
+        def pred(i):
+            # Deterministic but irregular predictions and scores, with ties in the scores.
+            return {'model': 'fraud', 'id': 'p%d' % i, 'features': {'a': 1.0, 'b': 1.0, 'c': 'x'},
+                    'prediction': (i * 7) % 3 % 2, 'score': ((i * 37) % 11) / 10.0}
+
+        def label(i):
+            return (i * 5) % 4 % 2
+
+        # Ground truth first for p60..p64 (it waits), then every prediction, then labels for p0..p49
+        # in reverse order; p50..p59 never get one; a duplicate and an orphan label.
+        d.json('POST', '/v1/ground-truth', [{'model': 'fraud', 'id': 'p%d' % i, 'label': label(i)}
+                                            for i in range(60, 65)])
+        d.json('POST', '/v1/predictions', [pred(i) for i in range(65)])
+        status, body = d.json('POST', '/v1/ground-truth',
+                              [{'model': 'fraud', 'id': 'p%d' % i, 'label': label(i)}
+                               for i in reversed(range(50))] +
+                              [{'model': 'fraud', 'id': 'p3', 'label': 1 - label(3)},
+                               {'model': 'fraud', 'id': 'nobody', 'label': 1}])
+        self.assertEqual((status, body['accepted']), (200, 52))
+        joined = list(range(50)) + list(range(60, 65))
+        y_true = [label(i) for i in joined]
+        y_pred = [pred(i)['prediction'] for i in joined]
+        y_score = [pred(i)['score'] for i in joined]
+
+        def evaluated():
+            s = parse_metrics(d.metrics())
+            return s if metric(s, 'modelmon_classification_accuracy', model='fraud',
+                               model_version='__all__') is not None else None
+
+        s = d.wait_for(evaluated, 'performance metrics')
+        self.assertEqual(metric(s, 'modelmon_ground_truth_joined_total', model='fraud'), 55)
+        self.assertEqual(metric(s, 'modelmon_ground_truth_duplicates_total', model='fraud',
+                                kind='label'), 1)
+        self.assertEqual(metric(s, 'modelmon_ground_truth_pending', model='fraud', kind='label'), 1)
+        self.assertEqual(metric(s, 'modelmon_ground_truth_pending', model='fraud',
+                                kind='prediction'), 10)
+        self.assertEqual(metric(s, 'modelmon_performance_window_samples', model='fraud',
+                                model_version='__all__'), 55)
+        expected = {
+            'modelmon_classification_accuracy': skm.accuracy_score(y_true, y_pred),
+            'modelmon_classification_roc_auc': skm.roc_auc_score(y_true, y_score),
+            'modelmon_classification_log_loss': skm.log_loss(y_true, y_score),
+        }
+        for name, value in expected.items():
+            self.assertAlmostEqual(metric(s, name, model='fraud', model_version='__all__'), value,
+                                   places=12, msg=name)
+        f1 = skm.f1_score(y_true, y_pred, zero_division=0)
+        self.assertAlmostEqual(metric(s, 'modelmon_classification_f1', model='fraud',
+                                      model_version='__all__', average='binary'), f1, places=12)
+        macro = skm.f1_score(y_true, y_pred, average='macro', zero_division=0)
+        self.assertAlmostEqual(metric(s, 'modelmon_classification_f1', model='fraud',
+                                      model_version='__all__', average='macro'), macro, places=12)
+        cm = skm.confusion_matrix(y_true, y_pred, labels=[0, 1])
+        self.assertEqual(metric(s, 'modelmon_classification_confusion_matrix', model='fraud',
+                                true_class='1', predicted_class='0'), cm[1][0])
+        status, body = d.json('GET', '/v1/models/fraud')
+        self.assertEqual(body['performance']['pending_predictions'], 10)
+        windows = {w['model_version']: w for w in body['performance']['windows']}
+        self.assertAlmostEqual(windows['__all__']['accuracy'], expected['modelmon_classification_accuracy'])
+
+    def test_concurrent_clients(self):
+        d = self.d
+        errors = []
+
+        def client(k):
+            try:
+                conn = http.client.HTTPConnection('127.0.0.1', d.port, timeout=10)
+                for j in range(20):
+                    batch = [event(float(j), 1.0, 'y', k * 1000 + j * 5 + n) for n in range(5)]
+                    status, _, data = d.request('POST', '/v1/predictions', batch, conn=conn)
+                    if status != 200 or json.loads(data)['accepted'] != 5:
+                        errors.append((status, data))
+                conn.close()
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        samples = parse_metrics(d.metrics())
+        self.assertEqual(metric(samples, 'modelmon_events_total', model='fraud', kind='prediction'),
+                         8 * 20 * 5)
+
+
+class CommandLineTest(unittest.TestCase):
+    def test_invalid_config_exits_2_with_key_path(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'bad.yaml')
+            with open(path, 'w') as f:
+                f.write('models:\n  - name: m\n    task: regression\n    features:\n'
+                        '      - {name: x, type: nums}\n    reference: {capture: 5}\n')
+            for argv in ([ARGS.binary, '--config', path], [ARGS.binary, 'check-config', path]):
+                proc = subprocess.run(argv, capture_output=True, timeout=30)
+                self.assertEqual(proc.returncode, 2)
+                self.assertIn(b'models[0].features[0].type: expected numerical|categorical, got "nums"',
+                              proc.stderr)
+
+    def test_check_config_accepts_the_default_config(self):
+        path = os.path.join(ARGS.source_dir, 'config', 'modelmon.yaml')
+        proc = subprocess.run([ARGS.binary, 'check-config', path], capture_output=True, timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+    def test_json_logs(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Daemon(tmp, log_format='json')
+            self.assertEqual(d.stop(), 0)
+            with open(d.log_path) as f:
+                lines = [json.loads(line) for line in f if line.strip()]
+            self.assertTrue(any('listening on' in line['msg'] for line in lines))
+            self.assertTrue(all({'time', 'level', 'msg'} <= set(line) for line in lines))
+
+
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--binary', required=True)
+    parser.add_argument('--promtool', default='')
+    parser.add_argument('--source-dir', default=os.path.join(os.path.dirname(__file__), '..', '..'))
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
