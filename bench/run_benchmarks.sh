@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# modelmon against scipy / scikit-learn on the same data, in one run:
+#   1. one evaluation of every drift test over a 10k reference and a 10k window;
+#   2. performance windows: per-event update cost (exact, ROC AUC included) for windows of 1e3, 1e4
+#      and 1e5 pairs, against scikit-learn recomputing the window.
+# Prints tables of medians and ratios. Release build with the bench preset; about 2 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake --preset bench >/dev/null
+cmake --build --preset bench --target modelmon_drift_bench modelmon_perf_bench >/dev/null
+out=build/bench
+data=$out/bench-data
+/usr/bin/python3 bench/drift_data.py "$data"
+common=(--data "$data" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+        --benchmark_format=json)
+$out/bench/modelmon_drift_bench "${common[@]}" > $out/drift_bench.json
+$out/bench/modelmon_perf_bench "${common[@]}" > $out/perf_bench.json
+/usr/bin/python3 bench/scipy_drift_baseline.py "$data" > $out/scipy_baseline.json
+/usr/bin/python3 bench/sklearn_perf_baseline.py "$data" > $out/sklearn_baseline.json
+/usr/bin/python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+unit = {'ns': 1e-9, 'us': 1e-6, 'ms': 1e-3, 's': 1.0}
+med = {}
+for f in ('drift_bench.json', 'perf_bench.json'):
+    for b in json.load(open('%s/%s' % (out, f)))['benchmarks']:
+        if b.get('aggregate_name') == 'median':
+            med[b['run_name']] = b['real_time'] * unit[b['time_unit']]
+scipy = json.load(open(out + '/scipy_baseline.json'))
+sk = json.load(open(out + '/sklearn_baseline.json'))
+print('Drift: one evaluation, 10k reference vs 10k window')
+print('%-58s %13s %13s %9s' % ('tests', 'modelmon (s)', 'scipy (s)', 'speed-up'))
+for label, bm, key in [('numerical: ks, psi, wasserstein, jensen_shannon',
+                        'BM_NumericalEvaluateAllTests', 'numerical_all_tests'),
+                       ('categorical (20 categories): chi2, psi, jensen_shannon',
+                        'BM_CategoricalEvaluateAllTests', 'categorical_all_tests')]:
+    print('%-58s %13.3e %13.3e %8.0fx' % (label, med[bm], scipy[key], scipy[key] / med[bm]))
+print('numerical per-event slide (remove + add), 10k window: %.0f ns' %
+      (med['BM_NumericalSlide'] * 1e9))
+print()
+print('Performance windows: modelmon per-event update vs scikit-learn recomputing the window')
+print('%-16s %8s %15s %15s %15s %9s' % ('task', 'window', 'update (ns)', 'compute (us)',
+                                         'sklearn (us)', 'speed-up'))
+for w in (1000, 10000, 100000):
+    upd = med['BM_ClassificationSlide/%d' % w]
+    comp = med['BM_ClassificationCompute/%d' % w]
+    base = sk['classification_%d' % w]
+    print('%-16s %8d %15.0f %15.2f %15.1f %8.0fx' % ('classification', w, upd * 1e9, comp * 1e6,
+                                                     base * 1e6, base / (upd + comp)))
+for w in (1000, 10000, 100000):
+    upd = med['BM_RegressionSlide/%d' % w]
+    base = sk['regression_%d' % w]
+    print('%-16s %8d %15.0f %15s %15.1f %8.0fx' % ('regression', w, upd * 1e9, '-', base * 1e6,
+                                                   base / upd))
+print('(speed-up: sklearn recompute / (modelmon update + compute) per event)')
+PY
