@@ -2,11 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -67,27 +67,45 @@ class Reader {
     return path.empty() ? key : path + "." + key;
   }
 
-  // Expands ${NAME} and ${NAME:-default} from the environment.
+  // Expands ${NAME} and ${NAME:-default} from the environment; other text is kept as it is.
   std::optional<std::string> Expand(const std::string& value, const std::string& path) {
-    static const std::regex kVar(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})");
+    auto is_name_char = [](char c, bool first) {
+      return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+             (!first && c >= '0' && c <= '9');
+    };
     std::string out;
-    auto begin = std::sregex_iterator(value.begin(), value.end(), kVar);
-    size_t last = 0;
-    for (auto it = begin; it != std::sregex_iterator(); ++it) {
-      const auto& m = *it;
-      out.append(value, last, static_cast<size_t>(m.position()) - last);
-      const char* env = std::getenv(m[1].str().c_str());
-      if (env != nullptr) {
+    size_t pos = 0;
+    while (pos < value.size()) {
+      const size_t start = value.find("${", pos);
+      if (start == std::string::npos) break;
+      size_t i = start + 2;
+      while (i < value.size() && is_name_char(value[i], i == start + 2)) ++i;
+      const std::string name = value.substr(start + 2, i - start - 2);
+      std::optional<std::string> fallback;
+      size_t close = std::string::npos;
+      if (!name.empty() && i < value.size() && value[i] == '}') {
+        close = i;
+      } else if (!name.empty() && value.compare(i, 2, ":-") == 0) {
+        close = value.find('}', i + 2);
+        if (close != std::string::npos) fallback = value.substr(i + 2, close - i - 2);
+      }
+      if (close == std::string::npos) {  // Not a reference: keep the text.
+        out.append(value, pos, start + 2 - pos);
+        pos = start + 2;
+        continue;
+      }
+      out.append(value, pos, start - pos);
+      if (const char* env = std::getenv(name.c_str())) {
         out += env;
-      } else if (m[2].matched) {
-        out += m[3].str();
+      } else if (fallback) {
+        out += *fallback;
       } else {
-        Error(path, "environment variable " + m[1].str() + " is not set");
+        Error(path, "environment variable " + name + " is not set");
         return std::nullopt;
       }
-      last = static_cast<size_t>(m.position() + m.length());
+      pos = close + 1;
     }
-    out.append(value, last);
+    out.append(value, pos);
     return out;
   }
 
@@ -301,8 +319,12 @@ class Reader {
 
   // Names become label values and JSON keys: keep them printable and short.
   void CheckName(const std::string& name, const std::string& path) {
-    static const std::regex kName(R"([A-Za-z0-9_.:\-]{1,128})");
-    if (!std::regex_match(name, kName)) {
+    const bool valid =
+        !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+          return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '.' || c == ':' || c == '-';
+        });
+    if (!valid) {
       Error(path, "expected 1-128 characters from [A-Za-z0-9_.:-], got \"" + name + "\"");
     }
   }

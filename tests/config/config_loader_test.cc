@@ -139,6 +139,54 @@ TEST(ConfigLoaderTest, ExpandsEnvironmentVariables) {
   EXPECT_EQ(r.errors[0], "server.listen: environment variable MODELMON_TEST_UNSET is not set");
 }
 
+TEST(ConfigLoaderTest, TextThatIsNotAReferenceIsKept) {
+  ConfigResult r = LoadConfigString(std::string(R"(
+models:
+  - name: m
+    task: regression
+    features: [{name: x, type: numerical}]
+    reference: {file: "cost$-${not closed"}
+)"));
+  ASSERT_TRUE(r.ok()) << r.errors[0];
+  EXPECT_EQ(r.config->models[0].reference.file, "cost$-${not closed");
+}
+
+TEST(ConfigLoaderTest, PerformanceBaselineAndExperiment) {
+  ConfigResult r = LoadConfigString(R"(
+models:
+  - name: m
+    task: binary_classification
+    features: [{name: x, type: numerical}]
+    reference: {capture: 10}
+    performance:
+      window_size: 500
+      label_ttl: 2h
+      baseline: {accuracy: 0.9, roc_auc: 0.8}
+      experiment: {control: v1, challenger: v2}
+)");
+  ASSERT_TRUE(r.ok()) << r.errors[0];
+  const PerformanceConfig& p = r.config->models[0].performance;
+  EXPECT_EQ(p.window_size, 500u);
+  EXPECT_EQ(p.label_ttl, std::chrono::hours(2));
+  EXPECT_EQ(p.baseline.at("roc_auc"), 0.8);
+  EXPECT_EQ(p.experiment_challenger, "v2");
+
+  r = LoadConfigString(R"(
+models:
+  - name: m
+    task: regression
+    features: [{name: x, type: numerical}]
+    reference: {capture: 10}
+    performance:
+      baseline: {auc: 0.9}
+      experiment: {control: v1, challenger: v1}
+)");
+  ASSERT_FALSE(r.ok());
+  const std::string all = ::testing::PrintToString(r.errors);
+  EXPECT_THAT(all, HasSubstr("models[0].performance.baseline.auc: expected a performance metric"));
+  EXPECT_THAT(all, HasSubstr("models[0].performance.experiment: control and challenger must be"));
+}
+
 TEST(ConfigLoaderTest, MissingFileIsAnError) {
   ConfigResult r = LoadConfigFile("/nonexistent/modelmon.yaml");
   ASSERT_FALSE(r.ok());
