@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_main.h"
 #include "detectors/drift.h"
 
 namespace {
@@ -26,23 +27,21 @@ using modelmon::detectors::DriftTest;
 using modelmon::detectors::NumericalReference;
 using modelmon::detectors::NumericalWindowState;
 
-std::string g_data_dir = "bench-data";
-
 std::vector<double> ReadNumbers(const std::string& name) {
-  std::ifstream in(g_data_dir + "/" + name);
+  std::ifstream in(modelmon::bench::DataDir() + "/" + name);
   std::vector<double> out;
   double v;
   while (in >> v) out.push_back(v);
   if (out.empty()) {
-    std::fprintf(stderr, "no data in %s/%s; run bench/drift_data.py first\n", g_data_dir.c_str(),
-                 name.c_str());
+    std::fprintf(stderr, "no data in %s/%s; run bench/drift_data.py first\n",
+                 modelmon::bench::DataDir().c_str(), name.c_str());
     std::exit(2);
   }
   return out;
 }
 
 std::vector<std::string> ReadWords(const std::string& name) {
-  std::ifstream in(g_data_dir + "/" + name);
+  std::ifstream in(modelmon::bench::DataDir() + "/" + name);
   return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
 }
 
@@ -109,17 +108,4 @@ BENCHMARK(BM_NumericalSlide);
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--data") == 0) {
-      g_data_dir = argv[i + 1];
-      for (int j = i; j + 2 < argc; ++j) argv[j] = argv[j + 2];
-      argc -= 2;
-      break;
-    }
-  }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return modelmon::bench::Main(argc, argv); }

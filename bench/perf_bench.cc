@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_main.h"
 #include "performance/classification.h"
 #include "performance/regression.h"
 
@@ -23,16 +24,15 @@ using modelmon::performance::ClassificationSample;
 using modelmon::performance::ClassificationWindow;
 using modelmon::performance::RegressionWindow;
 
-std::string g_data_dir = "bench-data";
-
 const std::vector<ClassificationSample>& Binary() {
   static const std::vector<ClassificationSample> data = [] {
-    std::ifstream in(g_data_dir + "/perf_binary.txt");
+    std::ifstream in(modelmon::bench::DataDir() + "/perf_binary.txt");
     std::vector<ClassificationSample> out;
     ClassificationSample s;
     while (in >> s.label >> s.predicted >> s.score) out.push_back(s);
     if (out.empty()) {
-      std::fprintf(stderr, "no data in %s; run bench/drift_data.py first\n", g_data_dir.c_str());
+      std::fprintf(stderr, "no data in %s; run bench/drift_data.py first\n",
+                   modelmon::bench::DataDir().c_str());
       std::exit(2);
     }
     return out;
@@ -42,7 +42,7 @@ const std::vector<ClassificationSample>& Binary() {
 
 const std::vector<std::pair<double, double>>& Regression() {
   static const std::vector<std::pair<double, double>> data = [] {
-    std::ifstream in(g_data_dir + "/perf_regression.txt");
+    std::ifstream in(modelmon::bench::DataDir() + "/perf_regression.txt");
     std::vector<std::pair<double, double>> out;
     double y, p;
     while (in >> y >> p) out.emplace_back(y, p);
@@ -107,17 +107,4 @@ BENCHMARK(BM_RegressionSlide)->Arg(1000)->Arg(10000)->Arg(100000);
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--data") == 0) {
-      g_data_dir = argv[i + 1];
-      for (int j = i; j + 2 < argc; ++j) argv[j] = argv[j + 2];
-      argc -= 2;
-      break;
-    }
-  }
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return modelmon::bench::Main(argc, argv); }

@@ -364,29 +364,26 @@ HttpResponse Service::Ingest(const HttpRequest& request, bool predictions) {
     if (batch.errors.size() > kMaxErrorsReported) body["errors_truncated"] = true;
     return JsonResponse(accepted == 0 && !batch.errors.empty() ? 400 : 200, body);
   };
+  // Groups events by model so that each model's lock is taken once per request.
+  auto dispatch = [this](auto& events, auto add) {
+    if (models_.size() == 1) {
+      add(*models_[0], events);
+      return;
+    }
+    std::vector<std::remove_reference_t<decltype(events)>> by_model(models_.size());
+    for (auto& ev : events) by_model[ev.model].push_back(std::move(ev));
+    for (size_t m = 0; m < models_.size(); ++m) add(*models_[m], by_model[m]);
+  };
   const size_t max_events = config_.server.max_batch_events;
   if (predictions) {
     auto batch = parser_->ParsePredictions(request.body, *format, max_events);
     return respond(batch, [&](std::vector<ingest::PredictionEvent>& events) {
-      // Group by model so that each model's lock is taken once per request.
-      if (models_.size() == 1) {
-        models_[0]->AddPredictions(events);
-        return;
-      }
-      std::vector<std::vector<ingest::PredictionEvent>> by_model(models_.size());
-      for (auto& ev : events) by_model[ev.model].push_back(std::move(ev));
-      for (size_t m = 0; m < models_.size(); ++m) models_[m]->AddPredictions(by_model[m]);
+      dispatch(events, [](state::ModelState& m, auto& e) { m.AddPredictions(e); });
     });
   }
   auto batch = parser_->ParseGroundTruth(request.body, *format, max_events);
   return respond(batch, [&](std::vector<ingest::GroundTruthEvent>& events) {
-    if (models_.size() == 1) {
-      models_[0]->AddGroundTruth(events);
-      return;
-    }
-    std::vector<std::vector<ingest::GroundTruthEvent>> by_model(models_.size());
-    for (auto& ev : events) by_model[ev.model].push_back(std::move(ev));
-    for (size_t m = 0; m < models_.size(); ++m) models_[m]->AddGroundTruth(by_model[m]);
+    dispatch(events, [](state::ModelState& m, auto& e) { m.AddGroundTruth(e); });
   });
 }
 
