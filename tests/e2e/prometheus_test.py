@@ -167,6 +167,23 @@ class StaticAssetsTest(unittest.TestCase):
         self.assertEqual(len(re.findall(r'^\s+summary: ', text, re.M)), len(alerts))
         self.assertEqual(len(re.findall(r'^\s+description: ', text, re.M)), len(alerts))
 
+    def test_kubernetes_sidecar_config_is_valid(self):
+        with open(os.path.join(deploy_dir(), 'kubernetes', 'sidecar.yaml')) as f:
+            lines = f.read().splitlines()
+        start = lines.index('  modelmon.yaml: |') + 1
+        block = []
+        for line in lines[start:]:
+            if line.strip() and not line.startswith('    '):
+                break
+            block.append(line[4:])
+        self.assertIn('models:', block)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'modelmon.yaml')
+            with open(path, 'w') as f:
+                f.write('\n'.join(block) + '\n')
+            r = run_tool([ARGS.binary, 'check-config', path])
+        self.assertEqual(r.returncode, 0, r.stdout)
+
     def test_dashboard_structure(self):
         d = load_dashboard()
         self.assertGreaterEqual(d['schemaVersion'], 36)
