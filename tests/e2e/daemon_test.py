@@ -47,6 +47,13 @@ models:
     features:
       - {{name: rooms, type: numerical}}
     reference: {{capture: 50}}
+  - name: animal
+    task: multiclass_classification
+    classes: [cat, dog, bird]
+    features:
+      - {{name: weight, type: numerical}}
+    reference: {{capture: 10}}
+    performance: {{window_size: 40}}
 """
 
 SAMPLE_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
@@ -423,6 +430,71 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(body['performance']['pending_predictions'], 10)
         windows = {w['model_version']: w for w in body['performance']['windows']}
         self.assertAlmostEqual(windows['__all__']['accuracy'], expected['modelmon_classification_accuracy'])
+
+    def test_regression_and_multiclass_metrics_match_sklearn(self):
+        from sklearn import metrics as skm
+        d = self.d
+        truth = [100.0 + (i * 37) % 23 for i in range(30)]
+        preds = [t + ((i * 11) % 7) - 3 for i, t in enumerate(truth)]
+        d.json('POST', '/v1/predictions', [{'model': 'price', 'id': 'r%d' % i,
+                                            'features': {'rooms': i % 5}, 'prediction': p}
+                                           for i, p in enumerate(preds)])
+        d.json('POST', '/v1/ground-truth', [{'model': 'price', 'id': 'r%d' % i, 'value': t}
+                                            for i, t in enumerate(truth)])
+        classes = ['cat', 'dog', 'bird']
+        rows = []
+        for i in range(60):  # The window keeps the last 40 joined pairs.
+            raw = [1 + (i * k * 13) % 7 for k in (1, 2, 3)]
+            probs = [r / sum(raw) for r in raw]
+            rows.append((classes[(i * 5) % 3], classes[max(range(3), key=lambda k: probs[k])], probs))
+        d.json('POST', '/v1/predictions', [{'model': 'animal', 'id': 'a%d' % i,
+                                            'features': {'weight': i}, 'prediction': p,
+                                            'scores': dict(zip(classes, probs))}
+                                           for i, (_, p, probs) in enumerate(rows)])
+        d.json('POST', '/v1/ground-truth', [{'model': 'animal', 'id': 'a%d' % i, 'label': y}
+                                            for i, (y, _, _) in enumerate(rows)])
+
+        def evaluated():
+            s = parse_metrics(d.metrics())
+            ready = (metric(s, 'modelmon_regression_mae', model='price', model_version='__all__')
+                     is not None and
+                     metric(s, 'modelmon_performance_window_samples', model='animal',
+                            model_version='__all__') == 40)
+            return s if ready else None
+
+        s = d.wait_for(evaluated, 'performance metrics of price and animal')
+        expected = {'mae': skm.mean_absolute_error(truth, preds),
+                    'mse': skm.mean_squared_error(truth, preds),
+                    'r2': skm.r2_score(truth, preds),
+                    'mape': skm.mean_absolute_percentage_error(truth, preds)}
+        for name, value in expected.items():
+            self.assertAlmostEqual(metric(s, 'modelmon_regression_' + name, model='price',
+                                          model_version='__all__'), value, places=10, msg=name)
+        window = rows[-40:]
+        y_true = [r[0] for r in window]
+        y_pred = [r[1] for r in window]
+        proba = [r[2] for r in window]
+        labels = {'model': 'animal', 'model_version': '__all__'}
+        self.assertAlmostEqual(metric(s, 'modelmon_classification_accuracy', **labels),
+                               skm.accuracy_score(y_true, y_pred), places=12)
+        for average in ('macro', 'micro', 'weighted'):
+            self.assertAlmostEqual(
+                metric(s, 'modelmon_classification_f1', average=average, **labels),
+                skm.f1_score(y_true, y_pred, average=average, zero_division=0), places=12,
+                msg=average)
+        # Class indexes in configured order: sklearn wants sorted labels for probability columns.
+        y_index = [classes.index(y) for y in y_true]
+        self.assertAlmostEqual(metric(s, 'modelmon_classification_roc_auc', **labels),
+                               skm.roc_auc_score(y_index, proba, multi_class='ovr',
+                                                 labels=[0, 1, 2]), places=12)
+        self.assertAlmostEqual(metric(s, 'modelmon_classification_log_loss', **labels),
+                               skm.log_loss(y_index, proba, labels=[0, 1, 2]), places=12)
+        dog = [v for (n, ls), v in s.items() if n == 'modelmon_classification_class_recall'
+               and ('class', 'dog') in ls and ('model_version', '__all__') in ls]
+        self.assertEqual(len(dog), 1)
+        self.assertAlmostEqual(dog[0], skm.recall_score(y_true, y_pred, labels=['dog'],
+                                                        average=None, zero_division=0)[0],
+                               places=12)
 
     def test_concurrent_clients(self):
         d = self.d
