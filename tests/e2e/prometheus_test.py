@@ -110,6 +110,7 @@ class Process:
         return self.proc.poll() is None
 
     def stop(self, timeout=20):
+        """Returns the exit status (negative: killed by that signal)."""
         try:
             if self.proc.poll() is None:
                 self.proc.terminate()
@@ -118,6 +119,7 @@ class Process:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait(timeout=timeout)
+            return self.proc.returncode
         finally:
             self.log.close()
 
@@ -333,15 +335,25 @@ class LiveStackTest(unittest.TestCase):
 
     @classmethod
     def _teardown(cls):
-        for p in reversed(cls.procs):
-            p.stop()
-        cls.procs = []
-        cls.tmp.cleanup()
+        """Stops every process (the daemon last); returns a failure message or None."""
+        failure = None
+        try:
+            for p in reversed(cls.procs):
+                rc = p.stop()
+                if p.name == 'modelmon' and rc != 0:
+                    failure = ('modelmon exited with %d after SIGTERM (sanitizer report?):\n%s'
+                               % (rc, p.output()[-5000:]))
+        finally:
+            cls.procs = []
+            cls.tmp.cleanup()
+        return failure
 
     @classmethod
     def tearDownClass(cls):
         print('[%5.1fs] tearing down' % cls.elapsed(), file=sys.stderr)
-        cls._teardown()
+        failure = cls._teardown()
+        if failure:
+            raise AssertionError(failure)
 
     @classmethod
     def elapsed(cls):
