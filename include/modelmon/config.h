@@ -95,8 +95,25 @@ struct ModelConfig {
   size_t max_versions = 10;  // Distinct model_version label values; later ones become "__other__".
 };
 
+// A threshold alert evaluated by the daemon after each evaluation round.
+struct AlertRuleConfig {
+  std::string name;  // alertname.
+  std::string
+      metric;  // A published value: drift_p_value, accuracy, missing_ratio, ... (see README).
+  // Label filters (model, feature, test, model_version, metric); "*" or absent matches any value.
+  std::map<std::string, std::string> matchers;
+  std::string op = "<";  // <, <=, >, >=
+  double threshold = 0;
+  std::optional<double> clear_threshold;  // Hysteresis: a firing alert resolves only past this.
+  std::chrono::milliseconds for_duration{0};
+  int64_t min_samples = 0;
+  std::string severity = "warning";
+  std::map<std::string, std::string> annotations;
+};
+
 struct Config {
   ServerConfig server;
+  std::vector<AlertRuleConfig> alerts;
   std::chrono::milliseconds evaluation_interval{10000};
   LogFormat log_format = LogFormat::kText;
   std::string log_level = "info";

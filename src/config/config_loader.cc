@@ -606,7 +606,8 @@ class Reader {
       Error("(root)", "expected a mapping with server and models, got " + Describe(root));
       return;
     }
-    CheckKeys(root, "", {"server", "evaluation_interval", "log", "models"});
+    CheckKeys(root, "", {"server", "evaluation_interval", "log", "models", "alerts"});
+    if (root["alerts"]) Alerts(root["alerts"], c);
     if (root["server"]) Server(root["server"], &c->server);
     if (root["evaluation_interval"]) {
       if (auto v = Duration(root["evaluation_interval"], "evaluation_interval")) {
@@ -633,6 +634,135 @@ class Reader {
         Error(path + ".name", "duplicate model \"" + m.name + "\"");
       }
       c->models.push_back(std::move(m));
+    }
+  }
+
+  void Alerts(const YAML::Node& node, Config* c) {
+    static const std::set<std::string> kMetrics = {"drift_statistic",
+                                                   "drift_p_value",
+                                                   "drift_detected",
+                                                   "drift_features_drifted",
+                                                   "dataset_drift_detected",
+                                                   "missing_ratio",
+                                                   "out_of_range_ratio",
+                                                   "unseen_category_ratio",
+                                                   "accuracy",
+                                                   "precision",
+                                                   "recall",
+                                                   "f1",
+                                                   "roc_auc",
+                                                   "log_loss",
+                                                   "mae",
+                                                   "mse",
+                                                   "rmse",
+                                                   "r2",
+                                                   "mape",
+                                                   "mean_error",
+                                                   "performance_degradation",
+                                                   "ground_truth_pending"};
+    if (!node.IsSequence()) {
+      Error("alerts", "expected a list of rules, got " + Describe(node));
+      return;
+    }
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string path = "alerts[" + std::to_string(i) + "]";
+      const YAML::Node r = node[i];
+      if (!r.IsMap()) {
+        Error(path, "expected a mapping, got " + Describe(r));
+        continue;
+      }
+      CheckKeys(r, path,
+                {"name", "metric", "model", "feature", "test", "model_version", "labels", "op",
+                 "threshold", "clear_threshold", "for", "min_samples", "severity", "annotations"});
+      AlertRuleConfig a;
+      for (const char* key : {"name", "metric", "op", "threshold"}) {
+        if (!r[key]) Error(Join(path, key), "is required");
+      }
+      if (r["name"]) {
+        if (auto v = String(r["name"], Join(path, "name"))) {
+          a.name = *v;
+          CheckName(a.name, Join(path, "name"));
+        }
+      }
+      if (r["metric"]) {
+        if (auto v = String(r["metric"], Join(path, "metric"))) {
+          if (!kMetrics.count(*v)) {
+            std::string names;
+            for (const auto& m : kMetrics) names += (names.empty() ? "" : "|") + m;
+            Error(Join(path, "metric"), "expected one of " + names + ", got \"" + *v + "\"");
+          }
+          a.metric = *v;
+        }
+      }
+      for (const char* key : {"model", "feature", "test", "model_version"}) {
+        if (!r[key]) continue;
+        if (auto v = String(r[key], Join(path, key))) {
+          if (*v != "*") a.matchers[key] = *v;
+        }
+      }
+      if (r["labels"]) {
+        if (!r["labels"].IsMap()) {
+          Error(Join(path, "labels"), "expected a mapping of label to value");
+        } else {
+          for (const auto& kv : r["labels"]) {
+            if (auto v = String(kv.second, Join(Join(path, "labels"), kv.first.Scalar()))) {
+              if (*v != "*") a.matchers[kv.first.Scalar()] = *v;
+            }
+          }
+        }
+      }
+      if (r["op"]) {
+        if (auto v = String(r["op"], Join(path, "op"))) {
+          if (*v != "<" && *v != "<=" && *v != ">" && *v != ">=") {
+            Error(Join(path, "op"), "expected <|<=|>|>=, got \"" + *v + "\"");
+          }
+          a.op = *v;
+        }
+      }
+      if (r["threshold"]) {
+        if (auto v = Number(r["threshold"], Join(path, "threshold"))) a.threshold = *v;
+      }
+      if (r["clear_threshold"]) {
+        if (auto v = Number(r["clear_threshold"], Join(path, "clear_threshold"))) {
+          const bool below = a.op == "<" || a.op == "<=";
+          if ((below && *v < a.threshold) || (!below && *v > a.threshold)) {
+            Error(Join(path, "clear_threshold"),
+                  std::string("must be on the resolved side of threshold (") +
+                      (below ? ">= " : "<= ") + "threshold for op " + a.op + ")");
+          }
+          a.clear_threshold = *v;
+        }
+      }
+      if (r["for"]) {
+        if (auto v = String(r["for"], Join(path, "for"))) {
+          auto d = ParseDuration(*v);
+          if (!d) {
+            Error(Join(path, "for"),
+                  "expected a duration such as 0s, 30s or 5m, got \"" + *v + "\"");
+          } else {
+            a.for_duration = *d;
+          }
+        }
+      }
+      if (r["min_samples"]) {
+        if (auto v = Integer(r["min_samples"], Join(path, "min_samples"), 0, 100000000)) {
+          a.min_samples = *v;
+        }
+      }
+      if (r["severity"]) {
+        if (auto v = String(r["severity"], Join(path, "severity"))) a.severity = *v;
+      }
+      if (r["annotations"]) {
+        if (!r["annotations"].IsMap()) {
+          Error(Join(path, "annotations"), "expected a mapping of name to text");
+        } else {
+          for (const auto& kv : r["annotations"]) {
+            const std::string ap = Join(Join(path, "annotations"), kv.first.Scalar());
+            if (auto v = String(kv.second, ap)) a.annotations[kv.first.Scalar()] = *v;
+          }
+        }
+      }
+      c->alerts.push_back(std::move(a));
     }
   }
 

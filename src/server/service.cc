@@ -1,5 +1,7 @@
 #include "server/service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -216,6 +218,7 @@ std::unique_ptr<Service> Service::Create(const Config& config, const Clock* cloc
     schemas.push_back(std::make_shared<const ingest::ModelSchema>(m));
   }
   service->parser_ = std::make_unique<ingest::EventParser>(schemas);
+  service->alerting_ = std::make_unique<state::Alerting>(config.alerts, service->metrics_.get());
   for (size_t i = 0; i < schemas.size(); ++i) {
     auto model = std::make_unique<state::ModelState>(schemas[i], service->metrics_.get(), clock);
     const std::string& file = config.models[i].reference.file;
@@ -250,7 +253,22 @@ void Service::CountLimitHit(const char* limit) {
 }
 
 void Service::Evaluate() {
-  for (auto& model : models_) model->Evaluate();
+  std::vector<state::ModelStatus> statuses;
+  for (auto& model : models_) {
+    model->Evaluate();
+    statuses.push_back(model->Status());
+  }
+  if (alerting_->empty()) return;
+  for (const alerts::Transition& t : alerting_->Evaluate(statuses, clock_->Now())) {
+    std::string labels;
+    for (const auto& [k, v] : t.alert.labels) {
+      if (k != "alertname") labels += (labels.empty() ? "" : ",") + k + "=" + v;
+    }
+    const bool resolved = t.to == alerts::State::kInactive;
+    const auto level = t.to == alerts::State::kFiring ? spdlog::level::warn : spdlog::level::info;
+    spdlog::log(level, "alert {} {} -> {} ({}), value {}", t.alert.rule, alerts::StateName(t.from),
+                resolved ? "resolved" : alerts::StateName(t.to), labels, t.alert.last_value);
+  }
 }
 
 HttpResponse Service::Handle(const HttpRequest& request) {
@@ -301,6 +319,11 @@ HttpResponse Service::Route(const HttpRequest& request, std::string* handler) {
     *handler = predictions ? "predictions" : "ground_truth";
     if (method != "POST") return MethodNotAllowed("POST");
     return Ingest(request, predictions);
+  }
+  if (segments.size() == 2 && segments[0] == "v1" && segments[1] == "alerts") {
+    *handler = "alerts";
+    if (!get) return MethodNotAllowed("GET");
+    return AlertList();
   }
   if (segments.size() >= 2 && segments[0] == "v1" && segments[1] == "models") {
     if (segments.size() == 2) {
@@ -385,6 +408,26 @@ HttpResponse Service::Ingest(const HttpRequest& request, bool predictions) {
   return respond(batch, [&](std::vector<ingest::GroundTruthEvent>& events) {
     dispatch(events, [](state::ModelState& m, auto& e) { m.AddGroundTruth(e); });
   });
+}
+
+HttpResponse Service::AlertList() const {
+  const auto steady_now = clock_->Now();
+  const double unix_now = clock_->UnixSeconds();
+  auto unix_time = [&](std::chrono::steady_clock::time_point t) {
+    return unix_now - std::chrono::duration<double>(steady_now - t).count();
+  };
+  json list = json::array();
+  for (const alerts::AlertInstance& a : alerting_->Active()) {
+    json j{{"alertname", a.rule},
+           {"state", alerts::StateName(a.state)},
+           {"labels", a.labels},
+           {"annotations", a.annotations},
+           {"value", Finite(a.last_value)},
+           {"active_since", unix_time(a.active_since)}};
+    if (a.state == alerts::State::kFiring) j["firing_since"] = unix_time(a.fired_at);
+    list.push_back(std::move(j));
+  }
+  return JsonResponse(200, json{{"alerts", list}});
 }
 
 HttpResponse Service::ModelList() const {

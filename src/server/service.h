@@ -12,6 +12,7 @@
 #include "metrics/metrics.h"
 #include "modelmon/clock.h"
 #include "modelmon/config.h"
+#include "state/alerting.h"
 #include "state/daemon_metrics.h"
 #include "state/model_state.h"
 
@@ -46,7 +47,8 @@ class Service {
 
   HttpResponse Handle(const HttpRequest& request);
 
-  // Runs every model's drift evaluation (the daemon calls this on its interval).
+  // Runs every model's evaluation, then the alert rules, logging each alert transition (the daemon
+  // calls this on its interval).
   void Evaluate();
 
   // Readiness: false before start-up completes and once shutdown begins.
@@ -68,6 +70,7 @@ class Service {
   HttpResponse ModelList() const;
   HttpResponse PutReference(const HttpRequest& request, size_t model);
   HttpResponse Promote(size_t model);
+  HttpResponse AlertList() const;
 
   const Config config_;
   const Clock* const clock_;
@@ -75,6 +78,7 @@ class Service {
   std::unique_ptr<state::DaemonMetrics> metrics_;
   std::unique_ptr<ingest::EventParser> parser_;
   std::vector<std::unique_ptr<state::ModelState>> models_;
+  std::unique_ptr<state::Alerting> alerting_;
   std::atomic<bool> ready_{false};
 };
 

@@ -116,6 +116,11 @@ DaemonMetrics::DaemonMetrics(metrics::Registry& r)
       experiment_difference(r.AddGauge("modelmon_experiment_difference",
                                        "Challenger minus control for the experiment's metric.")),
       experiment_p_value(r.AddGauge("modelmon_experiment_p_value",
-                                    "Two-sided p-value of the experiment's difference.")) {}
+                                    "Two-sided p-value of the experiment's difference.")),
+      alert_state(r.AddGauge("modelmon_alert_state",
+                             "Alerts that are pending (1) or firing (2); inactive ones are absent.")),
+      alerts_firing(r.AddGauge("modelmon_alerts_firing", "Alerts firing now.")),
+      alert_transitions(r.AddCounter("modelmon_alert_transitions_total",
+                                     "Alert state changes, by alert and new state.")) {}
 
 }  // namespace modelmon::state

@@ -79,6 +79,11 @@ struct DaemonMetrics {
   metrics::GaugeFamily degradation;            // modelmon_performance_degradation{...,metric}
   metrics::GaugeFamily experiment_difference;  // modelmon_experiment_difference{model,metric}
   metrics::GaugeFamily experiment_p_value;     // modelmon_experiment_p_value{model,metric}
+
+  // Alerts.
+  metrics::GaugeFamily alert_state;         // modelmon_alert_state{alertname,severity,...}: 1|2
+  metrics::GaugeFamily alerts_firing;       // modelmon_alerts_firing
+  metrics::CounterFamily alert_transitions;  // modelmon_alert_transitions_total{alertname,to}
 };
 
 }  // namespace modelmon::state

@@ -16,7 +16,8 @@ void SetOrRemove(const metrics::GaugeFamily& family, const metrics::Labels& labe
   }
 }
 
-// The headline value of each metric, as baselines and degradation use them.
+}  // namespace
+
 std::map<std::string, double> HeadlineValues(const PerformanceResult& r, bool binary) {
   std::map<std::string, double> v;
   if (r.samples == 0) return v;
@@ -39,8 +40,6 @@ std::map<std::string, double> HeadlineValues(const PerformanceResult& r, bool bi
   }
   return v;
 }
-
-}  // namespace
 
 struct PerformanceWindows::Window {
   std::deque<JoinedPair> pairs;

@@ -75,6 +75,10 @@ class PerformanceWindows {
 
 inline constexpr const char* kAllVersions = "__all__";
 
+// The headline value of each metric of a window (binary: the positive class; multiclass: macro
+// averages), as baselines, degradation and alerts use them. Empty for an empty window.
+std::map<std::string, double> HeadlineValues(const PerformanceResult& result, bool binary);
+
 }  // namespace modelmon::state
 
 #endif  // MODELMON_STATE_PERFORMANCE_WINDOWS_H_

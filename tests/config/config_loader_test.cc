@@ -187,6 +187,37 @@ models:
   EXPECT_THAT(all, HasSubstr("models[0].performance.experiment: control and challenger must be"));
 }
 
+TEST(ConfigLoaderTest, AlertRules) {
+  ConfigResult r = LoadConfigString(std::string(R"(
+alerts:
+  - {name: FeatureDrift, model: fraud, metric: drift_p_value, feature: "*", test: ks, op: "<",
+     threshold: 0.01, for: 5m, clear_threshold: 0.05, severity: critical,
+     annotations: {summary: "drift"}}
+)") + kMinimal);
+  ASSERT_TRUE(r.ok()) << r.errors[0];
+  ASSERT_EQ(r.config->alerts.size(), 1u);
+  const AlertRuleConfig& a = r.config->alerts[0];
+  EXPECT_EQ(a.matchers, (std::map<std::string, std::string>{{"model", "fraud"}, {"test", "ks"}}));
+  EXPECT_EQ(a.for_duration, std::chrono::minutes(5));
+  EXPECT_EQ(a.clear_threshold, 0.05);
+  EXPECT_EQ(a.annotations.at("summary"), "drift");
+
+  r = LoadConfigString(std::string(R"(
+alerts:
+  - {name: A, metric: drift_pvalue, op: "<", threshold: 0.01}
+  - {name: B, metric: accuracy, op: "=<", threshold: 0.9}
+  - {name: C, metric: accuracy, op: "<", threshold: 0.9, clear_threshold: 0.8}
+  - {metric: accuracy, op: ">", threshold: 1, for: soon}
+)") + kMinimal);
+  ASSERT_FALSE(r.ok());
+  const std::string all = ::testing::PrintToString(r.errors);
+  EXPECT_THAT(all, HasSubstr("alerts[0].metric: expected one of"));
+  EXPECT_THAT(all, HasSubstr("alerts[1].op: expected <|<=|>|>=, got \\\"=<\\\""));
+  EXPECT_THAT(all, HasSubstr("alerts[2].clear_threshold: must be on the resolved side"));
+  EXPECT_THAT(all, HasSubstr("alerts[3].name: is required"));
+  EXPECT_THAT(all, HasSubstr("alerts[3].for: expected a duration"));
+}
+
 TEST(ConfigLoaderTest, MissingFileIsAnError) {
   ConfigResult r = LoadConfigFile("/nonexistent/modelmon.yaml");
   ASSERT_FALSE(r.ok());

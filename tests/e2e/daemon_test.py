@@ -28,6 +28,10 @@ server:
   max_batch_events: 1000
 evaluation_interval: 100ms
 log: {{format: {log_format}}}
+alerts:
+  - {{name: FeatureDrift, metric: drift_p_value, test: ks, op: "<", threshold: 0.01,
+     clear_threshold: 0.05, for: 0s, min_samples: 100, severity: warning,
+     annotations: {{summary: "KS drift"}}}}
 models:
   - name: fraud
     task: binary_classification
@@ -306,6 +310,22 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(metric(s, 'modelmon_drift_window_samples', model='fraud', feature='a',
                                 test='ks'), 300)
 
+        # The daemon's own alert fires for exactly that feature...
+        def firing():
+            alerts = d.json('GET', '/v1/alerts')[1]['alerts']
+            return alerts if any(a['state'] == 'firing' for a in alerts) else None
+
+        alerts = d.wait_for(firing, 'FeatureDrift to fire')
+        self.assertEqual(len(alerts), 1)
+        self.assertEqual(alerts[0]['alertname'], 'FeatureDrift')
+        self.assertEqual(alerts[0]['labels']['feature'], 'a')
+        self.assertEqual(alerts[0]['labels']['severity'], 'warning')
+        self.assertEqual(alerts[0]['annotations'], {'summary': 'KS drift'})
+        s = parse_metrics(d.metrics())
+        self.assertEqual(metric(s, 'modelmon_alert_state', alertname='FeatureDrift', feature='a'), 2)
+        self.assertEqual(metric(s, 'modelmon_alerts_firing'), 1)
+        self.assertIn('alert FeatureDrift inactive -> firing', open(d.log_path).read())
+
         status, body = d.json('GET', '/v1/models/fraud')
         self.assertEqual(status, 200)
         features = {f['name']: f for f in body['drift']['features']}
@@ -314,6 +334,16 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(features['a']['status'], 'ok')
         self.assertAlmostEqual(features['a']['summary']['mean'], 24.95)
         self.assertAlmostEqual(features['a']['data_quality']['out_of_range_ratio'], 100 / 300)
+
+        # ...and resolves once the window is back to the reference distribution.
+        d.json('POST', '/v1/predictions', [event(a, b, c, i) for i, (a, b, c) in enumerate(rows)])
+        d.wait_for(lambda: d.json('GET', '/v1/alerts')[1]['alerts'] == [], 'FeatureDrift to resolve')
+        s = parse_metrics(d.metrics())
+        self.assertEqual(metric(s, 'modelmon_alerts_firing'), 0)
+        self.assertIsNone(metric(s, 'modelmon_alert_state', alertname='FeatureDrift'))
+        self.assertEqual(metric(s, 'modelmon_alert_transitions_total', alertname='FeatureDrift',
+                                to='inactive'), 1)
+        self.assertIn('alert FeatureDrift firing -> resolved', open(d.log_path).read())
 
     def test_insufficient_data_publishes_no_verdict(self):
         d = self.d

@@ -1,0 +1,146 @@
+#include "state/alerting.h"
+
+#include <algorithm>
+#include <set>
+
+namespace modelmon::state {
+namespace {
+
+const std::set<std::string> kDriftMetrics = {"drift_statistic", "drift_p_value", "drift_detected"};
+const std::set<std::string> kPerformanceMetrics = {"accuracy", "precision", "recall", "f1",
+                                                   "roc_auc",  "log_loss",  "mae",    "mse",
+                                                   "rmse",     "r2",        "mape",   "mean_error"};
+
+std::vector<alerts::Rule> ToRules(const std::vector<AlertRuleConfig>& configs) {
+  std::vector<alerts::Rule> rules;
+  for (const AlertRuleConfig& c : configs) {
+    alerts::Rule r;
+    r.name = c.name;
+    r.metric = c.metric;
+    r.matchers = alerts::Labels(c.matchers.begin(), c.matchers.end());
+    r.op = *alerts::ParseOp(c.op);
+    r.threshold = c.threshold;
+    r.clear_threshold = c.clear_threshold;
+    r.for_duration = c.for_duration;
+    r.min_samples = c.min_samples;
+    r.severity = c.severity;
+    r.annotations = alerts::Labels(c.annotations.begin(), c.annotations.end());
+    rules.push_back(std::move(r));
+  }
+  return rules;
+}
+
+alerts::Observation Obs(alerts::Labels labels, std::optional<double> value, size_t samples) {
+  return {std::move(labels), value, static_cast<int64_t>(samples)};
+}
+
+}  // namespace
+
+std::vector<alerts::Observation> Observe(const std::string& metric,
+                                         const std::vector<ModelStatus>& statuses) {
+  std::vector<alerts::Observation> out;
+  for (const ModelStatus& s : statuses) {
+    if (kDriftMetrics.count(metric)) {
+      for (const ColumnResult& c : s.columns) {
+        for (const DriftTestResult& t : c.tests) {
+          std::optional<double> v;
+          if (metric == "drift_statistic") v = t.statistic;
+          if (metric == "drift_p_value") v = t.p_value;
+          if (metric == "drift_detected") v = t.detected ? 1.0 : 0.0;
+          out.push_back(
+              Obs({{"model", s.name}, {"feature", c.name}, {"test", t.test}}, v, c.window_samples));
+        }
+      }
+    } else if (metric == "drift_features_drifted" || metric == "dataset_drift_detected") {
+      std::optional<double> v;
+      if (s.features_evaluated > 0) {
+        v = metric == "dataset_drift_detected" ? (s.dataset_drift ? 1.0 : 0.0)
+                                               : static_cast<double>(s.features_drifted);
+      }
+      out.push_back(Obs({{"model", s.name}}, v, s.window_events));
+    } else if (metric == "missing_ratio" || metric == "out_of_range_ratio" ||
+               metric == "unseen_category_ratio") {
+      for (const ColumnResult& c : s.columns) {
+        const bool numerical = c.type == FeatureType::kNumerical;
+        if ((metric == "out_of_range_ratio" && !numerical) ||
+            (metric == "unseen_category_ratio" && numerical)) {
+          continue;
+        }
+        std::optional<double> v;
+        if (s.window_events > 0) {
+          v = metric == "missing_ratio"        ? c.missing_ratio
+              : metric == "out_of_range_ratio" ? c.out_of_range_ratio
+                                               : c.unseen_ratio;
+        }
+        out.push_back(Obs({{"model", s.name}, {"feature", c.name}}, v, s.window_events));
+      }
+    } else if (kPerformanceMetrics.count(metric) || metric == "performance_degradation") {
+      const bool binary = s.task == TaskName(Task::kBinaryClassification);
+      for (const PerformanceResult& r : s.performance) {
+        const auto values = HeadlineValues(r, binary);
+        if (metric == "performance_degradation") {
+          for (const auto& [name, base] : s.baseline) {
+            auto it = values.find(name);
+            out.push_back(
+                Obs({{"model", s.name}, {"model_version", r.model_version}, {"metric", name}},
+                    it == values.end() ? std::nullopt : std::optional<double>(it->second - base),
+                    r.samples));
+          }
+        } else {
+          auto it = values.find(metric);
+          out.push_back(Obs({{"model", s.name}, {"model_version", r.model_version}},
+                            it == values.end() ? std::nullopt : std::optional<double>(it->second),
+                            r.samples));
+        }
+      }
+    } else if (metric == "ground_truth_pending") {
+      out.push_back(Obs({{"model", s.name}, {"kind", "prediction"}},
+                        static_cast<double>(s.pending_predictions), s.pending_predictions));
+      out.push_back(Obs({{"model", s.name}, {"kind", "label"}},
+                        static_cast<double>(s.pending_labels), s.pending_labels));
+    }
+  }
+  return out;
+}
+
+Alerting::Alerting(const std::vector<AlertRuleConfig>& rules, DaemonMetrics* metrics)
+    : metrics_(metrics), engine_(ToRules(rules)) {
+  for (const AlertRuleConfig& r : rules) {
+    if (std::find(metrics_used_.begin(), metrics_used_.end(), r.metric) == metrics_used_.end()) {
+      metrics_used_.push_back(r.metric);
+    }
+  }
+  metrics_->alerts_firing.With({}).Set(0);
+}
+
+std::vector<alerts::Transition> Alerting::Evaluate(const std::vector<ModelStatus>& statuses,
+                                                   std::chrono::steady_clock::time_point now) {
+  std::vector<alerts::Transition> transitions;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& metric : metrics_used_) {
+    auto t = engine_.Evaluate(metric, Observe(metric, statuses), now);
+    transitions.insert(transitions.end(), t.begin(), t.end());
+  }
+  // Republish the alert series: withdrawn ones disappear, live ones carry their state.
+  for (const alerts::AlertInstance& a : published_) {
+    metrics_->alert_state.Remove(metrics_->alert_state.With(a.labels));
+  }
+  published_ = engine_.Active();
+  for (const alerts::AlertInstance& a : published_) {
+    metrics_->alert_state.With(a.labels).Set(a.state == alerts::State::kFiring ? 2 : 1);
+  }
+  metrics_->alerts_firing.With({}).Set(static_cast<double>(engine_.firing()));
+  for (const alerts::Transition& t : transitions) {
+    metrics_->alert_transitions
+        .With({{"alertname", t.alert.rule}, {"to", std::string(alerts::StateName(t.to))}})
+        .Inc();
+  }
+  return transitions;
+}
+
+std::vector<alerts::AlertInstance> Alerting::Active() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return engine_.Active();
+}
+
+}  // namespace modelmon::state
