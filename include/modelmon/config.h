@@ -111,9 +111,29 @@ struct AlertRuleConfig {
   std::map<std::string, std::string> annotations;
 };
 
+// Where alerts are delivered, besides logs, metrics and GET /v1/alerts. Empty URLs are off.
+struct NotifierConfig {
+  std::string alertmanager_url;  // Base URL, e.g. http://alertmanager:9093 (POST /api/v2/alerts).
+  std::string webhook_url;       // Full URL receiving JSON {status, alerts: [...]} on transitions.
+  std::string external_url;  // This daemon's URL for generatorURL; default http://listen-address.
+  std::chrono::milliseconds resend_interval{60000};  // Firing alerts are re-sent this often.
+  std::chrono::milliseconds timeout{5000};           // Per delivery attempt.
+  size_t max_queue = 1000;  // Webhook notifications waiting; the oldest are dropped (counted).
+};
+
+// Optional push of every gauge and counter to Graphite (carbon plaintext protocol over TCP).
+struct GraphiteConfig {
+  std::string host;  // Empty: off.
+  uint16_t port = 2003;
+  std::string prefix = "modelmon";
+  std::chrono::milliseconds interval{10000};
+};
+
 struct Config {
   ServerConfig server;
   std::vector<AlertRuleConfig> alerts;
+  NotifierConfig notify;
+  GraphiteConfig graphite;
   std::chrono::milliseconds evaluation_interval{10000};
   LogFormat log_format = LogFormat::kText;
   std::string log_level = "info";

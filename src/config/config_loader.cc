@@ -606,8 +606,11 @@ class Reader {
       Error("(root)", "expected a mapping with server and models, got " + Describe(root));
       return;
     }
-    CheckKeys(root, "", {"server", "evaluation_interval", "log", "models", "alerts"});
+    CheckKeys(root, "",
+              {"server", "evaluation_interval", "log", "models", "alerts", "notify", "graphite"});
     if (root["alerts"]) Alerts(root["alerts"], c);
+    if (root["notify"]) Notify(root["notify"], &c->notify);
+    if (root["graphite"]) Graphite(root["graphite"], &c->graphite);
     if (root["server"]) Server(root["server"], &c->server);
     if (root["evaluation_interval"]) {
       if (auto v = Duration(root["evaluation_interval"], "evaluation_interval")) {
@@ -763,6 +766,81 @@ class Reader {
         }
       }
       c->alerts.push_back(std::move(a));
+    }
+  }
+
+  std::optional<std::string> Url(const YAML::Node& node, const std::string& path) {
+    auto v = String(node, path);
+    if (!v) return std::nullopt;
+    if (v->rfind("http://", 0) != 0 || v->size() <= 7) {
+      Error(path, "expected an http:// URL, got \"" + *v + "\"");
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  void Notify(const YAML::Node& node, NotifierConfig* n) {
+    if (!node.IsMap()) {
+      Error("notify", "expected a mapping, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, "notify",
+              {"alertmanager_url", "webhook_url", "external_url", "resend_interval", "timeout",
+               "max_queue"});
+    if (node["alertmanager_url"]) {
+      if (auto v = Url(node["alertmanager_url"], "notify.alertmanager_url")) {
+        n->alertmanager_url = *v;
+      }
+    }
+    if (node["webhook_url"]) {
+      if (auto v = Url(node["webhook_url"], "notify.webhook_url")) n->webhook_url = *v;
+    }
+    if (node["external_url"]) {
+      if (auto v = Url(node["external_url"], "notify.external_url")) n->external_url = *v;
+    }
+    if (node["resend_interval"]) {
+      if (auto v = Duration(node["resend_interval"], "notify.resend_interval")) {
+        n->resend_interval = *v;
+      }
+    }
+    if (node["timeout"]) {
+      if (auto v = Duration(node["timeout"], "notify.timeout")) n->timeout = *v;
+    }
+    if (node["max_queue"]) {
+      if (auto v = Integer(node["max_queue"], "notify.max_queue", 1, 1000000)) {
+        n->max_queue = static_cast<size_t>(*v);
+      }
+    }
+  }
+
+  void Graphite(const YAML::Node& node, GraphiteConfig* g) {
+    if (!node.IsMap()) {
+      Error("graphite", "expected a mapping {address, prefix, interval}, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, "graphite", {"address", "prefix", "interval"});
+    if (!node["address"]) {
+      Error("graphite.address", "is required (host:port of a carbon plaintext listener)");
+    } else if (auto v = String(node["address"], "graphite.address")) {
+      const auto colon = v->rfind(':');
+      auto port = colon == std::string::npos ? std::nullopt
+                                             : Integer(YAML::Node(v->substr(colon + 1)),
+                                                       "graphite.address (port)", 1, 65535);
+      if (colon == std::string::npos || colon == 0) {
+        Error("graphite.address", "expected host:port, got \"" + *v + "\"");
+      } else if (port) {
+        g->host = v->substr(0, colon);
+        g->port = static_cast<uint16_t>(*port);
+      }
+    }
+    if (node["prefix"]) {
+      if (auto v = String(node["prefix"], "graphite.prefix")) {
+        g->prefix = *v;
+        CheckName(g->prefix, "graphite.prefix");
+      }
+    }
+    if (node["interval"]) {
+      if (auto v = Duration(node["interval"], "graphite.interval")) g->interval = *v;
     }
   }
 

@@ -219,6 +219,9 @@ std::unique_ptr<Service> Service::Create(const Config& config, const Clock* cloc
   }
   service->parser_ = std::make_unique<ingest::EventParser>(schemas);
   service->alerting_ = std::make_unique<state::Alerting>(config.alerts, service->metrics_.get());
+  service->notifier_ = Notifier::Create(
+      config.notify, config.server.listen_address + ":" + std::to_string(config.server.port),
+      *service->registry_, clock);
   for (size_t i = 0; i < schemas.size(); ++i) {
     auto model = std::make_unique<state::ModelState>(schemas[i], service->metrics_.get(), clock);
     const std::string& file = config.models[i].reference.file;
@@ -259,7 +262,9 @@ void Service::Evaluate() {
     statuses.push_back(model->Status());
   }
   if (alerting_->empty()) return;
-  for (const alerts::Transition& t : alerting_->Evaluate(statuses, clock_->Now())) {
+  const std::vector<alerts::Transition> transitions = alerting_->Evaluate(statuses, clock_->Now());
+  if (notifier_) notifier_->Update(alerting_->Active(), transitions);
+  for (const alerts::Transition& t : transitions) {
     std::string labels;
     for (const auto& [k, v] : t.alert.labels) {
       if (k != "alertname") labels += (labels.empty() ? "" : ",") + k + "=" + v;

@@ -12,6 +12,7 @@
 #include "metrics/metrics.h"
 #include "modelmon/clock.h"
 #include "modelmon/config.h"
+#include "server/notifier.h"
 #include "state/alerting.h"
 #include "state/daemon_metrics.h"
 #include "state/model_state.h"
@@ -79,6 +80,7 @@ class Service {
   std::unique_ptr<ingest::EventParser> parser_;
   std::vector<std::unique_ptr<state::ModelState>> models_;
   std::unique_ptr<state::Alerting> alerting_;
+  std::unique_ptr<Notifier> notifier_;  // Null when no notifier is configured.
   std::atomic<bool> ready_{false};
 };
 
