@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -139,6 +140,53 @@ std::string Registry::Serialize() const {
   prometheus::TextSerializer serializer;
   std::ostringstream out;
   serializer.Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+namespace {
+
+std::string GraphiteSafe(const std::string& text) {
+  std::string out = text.empty() ? std::string("_") : text;
+  for (char& c : out) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == ':' || c == '-';
+    if (!ok) c = '_';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Registry::SerializeGraphite(const std::string& prefix, int64_t unix_seconds) const {
+  std::ostringstream out;
+  out.precision(17);
+  std::string ts(1, ' ');
+  ts += std::to_string(unix_seconds);
+  ts += '\n';
+  auto line = [&](const std::string& name, const prometheus::ClientMetric& m, double value) {
+    if (!std::isfinite(value)) return;
+    out << prefix << '.' << name;
+    for (const auto& l : m.label) out << ';' << l.name << '=' << GraphiteSafe(l.value);
+    out << ' ' << value << ts;
+  };
+  for (const prometheus::MetricFamily& family : registry_->Collect()) {
+    for (const prometheus::ClientMetric& m : family.metric) {
+      switch (family.type) {
+        case prometheus::MetricType::Counter:
+          line(family.name, m, m.counter.value);
+          break;
+        case prometheus::MetricType::Gauge:
+          line(family.name, m, m.gauge.value);
+          break;
+        case prometheus::MetricType::Histogram:
+          line(family.name + "_count", m, static_cast<double>(m.histogram.sample_count));
+          line(family.name + "_sum", m, m.histogram.sample_sum);
+          break;
+        default:
+          break;
+      }
+    }
+  }
   return out.str();
 }
 

@@ -109,6 +109,11 @@ class Registry {
   // The text exposition of every family, with process metrics refreshed first.
   std::string Serialize() const;
 
+  // Every counter and gauge (histograms as _count and _sum) in the Graphite plaintext protocol with
+  // tags, one line each: "PREFIX.NAME;label=value;... VALUE UNIX_SECONDS". Tag values are reduced
+  // to [A-Za-z0-9_.:-] (others become _); NaN and infinite values are skipped.
+  std::string SerializeGraphite(const std::string& prefix, int64_t unix_seconds) const;
+
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   // Process metrics, as the standard Prometheus process collectors export them; refreshed from

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/graphite.h"
 #include "server/http_server.h"
 #include "server/service.h"
 
@@ -25,13 +26,18 @@ namespace net = boost::asio;
 
 class DaemonImpl final : public Daemon {
  public:
-  DaemonImpl(const Config& config, std::unique_ptr<server::Service> service)
+  DaemonImpl(const Config& config, std::unique_ptr<server::Service> service, const Clock* clock)
       : config_(config),
         service_(std::move(service)),
         server_(ioc_, config.server, *service_),
         evaluation_timer_(ioc_),
         drain_timer_(ioc_),
-        signals_(ioc_) {}
+        signals_(ioc_) {
+    if (!config.graphite.host.empty()) {
+      graphite_ = std::make_unique<server::GraphitePusher>(ioc_, config.graphite,
+                                                           service_->registry(), clock);
+    }
+  }
 
   bool Listen(std::string* error) { return server_.Listen(error); }
   uint16_t port() const override { return server_.port(); }
@@ -48,6 +54,7 @@ class DaemonImpl final : public Daemon {
     }
     server_.Start();
     ScheduleEvaluation();
+    if (graphite_) graphite_->Start();
     service_->set_ready(true);
     spdlog::info("modelmon listening on {}:{} with {} model(s)", config_.server.listen_address,
                  port(), config_.models.size());
@@ -80,6 +87,7 @@ class DaemonImpl final : public Daemon {
     if (stopping_.exchange(true)) return;
     service_->set_ready(false);
     evaluation_timer_.cancel();
+    if (graphite_) graphite_->Stop();
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     server_.Shutdown();
@@ -107,6 +115,7 @@ class DaemonImpl final : public Daemon {
   net::steady_timer evaluation_timer_;
   net::steady_timer drain_timer_;
   net::signal_set signals_;
+  std::unique_ptr<server::GraphitePusher> graphite_;  // Null unless graphite is configured.
   std::atomic<bool> stopping_{false};
   std::chrono::steady_clock::time_point drain_deadline_;
 };
@@ -117,7 +126,7 @@ std::unique_ptr<Daemon> Daemon::Create(const Config& config, std::string* error,
                                        const Clock* clock) {
   auto service = server::Service::Create(config, clock, error);
   if (!service) return nullptr;
-  auto daemon = std::make_unique<DaemonImpl>(config, std::move(service));
+  auto daemon = std::make_unique<DaemonImpl>(config, std::move(service), clock);
   if (!daemon->Listen(error)) return nullptr;
   return daemon;
 }

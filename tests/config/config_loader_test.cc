@@ -218,6 +218,28 @@ alerts:
   EXPECT_THAT(all, HasSubstr("alerts[3].for: expected a duration"));
 }
 
+TEST(ConfigLoaderTest, NotifiersAndGraphite) {
+  ConfigResult r = LoadConfigString(std::string(R"(
+notify: {alertmanager_url: "http://am:9093", resend_interval: 30s}
+graphite: {address: "carbon:2003", prefix: ml, interval: 1m}
+)") + kMinimal);
+  ASSERT_TRUE(r.ok()) << r.errors[0];
+  EXPECT_EQ(r.config->notify.alertmanager_url, "http://am:9093");
+  EXPECT_EQ(r.config->notify.resend_interval, std::chrono::seconds(30));
+  EXPECT_EQ(r.config->graphite.host, "carbon");
+  EXPECT_EQ(r.config->graphite.port, 2003);
+  EXPECT_EQ(r.config->graphite.prefix, "ml");
+
+  r = LoadConfigString(std::string(R"(
+notify: {alertmanager_url: "am:9093"}
+graphite: {address: carbon}
+)") + kMinimal);
+  ASSERT_FALSE(r.ok());
+  const std::string all = ::testing::PrintToString(r.errors);
+  EXPECT_THAT(all, HasSubstr("notify.alertmanager_url: expected an http:// URL"));
+  EXPECT_THAT(all, HasSubstr("graphite.address: expected host:port"));
+}
+
 TEST(ConfigLoaderTest, MissingFileIsAnError) {
   ConfigResult r = LoadConfigFile("/nonexistent/modelmon.yaml");
   ASSERT_FALSE(r.ok());

@@ -94,7 +94,7 @@ def event(a, b, c, i):
 
 
 class Daemon:
-    def __init__(self, workdir, log_format='text'):
+    def __init__(self, workdir, log_format='text', extra_config=''):
         self.workdir = workdir
         with open(os.path.join(workdir, 'reference.csv'), 'w') as f:
             f.write('a,b,c,prediction,score\n')
@@ -102,7 +102,7 @@ class Daemon:
                 f.write('%r,%r,%s,%d,%r\n' % (a, b, c, i % 2, (i % 10) / 10.0))
         self.config = os.path.join(workdir, 'modelmon.yaml')
         with open(self.config, 'w') as f:
-            f.write(BASE_CONFIG.format(log_format=log_format))
+            f.write(BASE_CONFIG.format(log_format=log_format) + extra_config)
         self.log_path = os.path.join(workdir, 'modelmon.log')
         self.log = open(self.log_path, 'w+')
         self.proc = subprocess.Popen([ARGS.binary, '--config', self.config],
@@ -551,6 +551,50 @@ class DaemonTest(unittest.TestCase):
         samples = parse_metrics(d.metrics())
         self.assertEqual(metric(samples, 'modelmon_events_total', model='fraud', kind='prediction'),
                          8 * 20 * 5)
+
+
+class GraphiteTest(unittest.TestCase):
+    def test_pushes_metrics_in_carbon_plaintext_with_tags(self):
+        import socket
+        server = socket.socket()
+        server.bind(('127.0.0.1', 0))
+        server.listen(8)
+        server.settimeout(20)
+        port = server.getsockname()[1]
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Daemon(tmp, extra_config='graphite: {address: "127.0.0.1:%d", interval: 200ms}\n'
+                       % port)
+            try:
+                d.json('POST', '/v1/predictions', [event(1.0, 2.0, 'x', i) for i in range(3)])
+                received = b''
+                deadline = time.monotonic() + 20
+                # Pushes start before the POST lands; read until one shows the 3 events.
+                while time.monotonic() < deadline and \
+                        b'modelmon.modelmon_events_total;kind=prediction;model=fraud 3 ' not in received:
+                    conn, _ = server.accept()
+                    with conn:
+                        conn.settimeout(5)
+                        while True:
+                            chunk = conn.recv(65536)
+                            if not chunk:
+                                break
+                            received += chunk
+                lines = received.decode().splitlines()
+                self.assertIn('modelmon.modelmon_events_total;kind=prediction;model=fraud 3',
+                              [line.rsplit(' ', 1)[0] for line in lines])
+                for line in lines:
+                    path, value, ts = line.split(' ')
+                    float(value)
+                    self.assertLess(abs(int(ts) - time.time()), 60)
+                    self.assertTrue(path.startswith('modelmon.'), line)
+                samples = parse_metrics(d.metrics())
+                self.assertGreaterEqual(metric(samples, 'modelmon_graphite_pushes_total',
+                                               outcome='success'), 1)
+                self.assertEqual(d.stop(), 0)
+            finally:
+                server.close()
+                if d.proc.poll() is None:
+                    d.stop(signal.SIGKILL)
 
 
 class CommandLineTest(unittest.TestCase):
