@@ -26,6 +26,11 @@ DaemonMetrics::DaemonMetrics(metrics::Registry& r)
           r.AddGauge("modelmon_reference_samples", "Rows in the model's reference sample.")),
       reference_updates(r.AddCounter("modelmon_reference_updates_total",
                                      "Times the reference was set, by source.")),
+      bin_observations(r.AddCounter(
+          "modelmon_feature_bin_observations_total",
+          "Values observed per reference bin (numerical: PSI bin index; categorical: category).")),
+      reference_share(r.AddGauge("modelmon_feature_reference_share",
+                                 "Share of the reference sample in each bin.")),
       missing_values(r.AddCounter("modelmon_feature_missing_values_total",
                                   "Feature values that were absent or null.")),
       out_of_range(r.AddCounter("modelmon_feature_out_of_range_values_total",
@@ -117,8 +122,9 @@ DaemonMetrics::DaemonMetrics(metrics::Registry& r)
                                        "Challenger minus control for the experiment's metric.")),
       experiment_p_value(r.AddGauge("modelmon_experiment_p_value",
                                     "Two-sided p-value of the experiment's difference.")),
-      alert_state(r.AddGauge("modelmon_alert_state",
-                             "Alerts that are pending (1) or firing (2); inactive ones are absent.")),
+      alert_state(
+          r.AddGauge("modelmon_alert_state",
+                     "Alerts that are pending (1) or firing (2); inactive ones are absent.")),
       alerts_firing(r.AddGauge("modelmon_alerts_firing", "Alerts firing now.")),
       alert_transitions(r.AddCounter("modelmon_alert_transitions_total",
                                      "Alert state changes, by alert and new state.")) {}

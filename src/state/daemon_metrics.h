@@ -23,6 +23,10 @@ struct DaemonMetrics {
   metrics::GaugeFamily window_samples;       // modelmon_window_samples{model}
   metrics::GaugeFamily reference_samples;    // modelmon_reference_samples{model}
   metrics::CounterFamily reference_updates;  // modelmon_reference_updates_total{model,source}
+  // Fleet view: window observations per reference bin, and the reference's share of each bin.
+  metrics::CounterFamily
+      bin_observations;  // modelmon_feature_bin_observations_total{model,feature,bin}
+  metrics::GaugeFamily reference_share;  // modelmon_feature_reference_share{model,feature,bin}
 
   // Data quality, cumulative since start and as ratios over the current window.
   metrics::CounterFamily missing_values;     // modelmon_feature_missing_values_total{model,feature}
@@ -81,8 +85,8 @@ struct DaemonMetrics {
   metrics::GaugeFamily experiment_p_value;     // modelmon_experiment_p_value{model,metric}
 
   // Alerts.
-  metrics::GaugeFamily alert_state;         // modelmon_alert_state{alertname,severity,...}: 1|2
-  metrics::GaugeFamily alerts_firing;       // modelmon_alerts_firing
+  metrics::GaugeFamily alert_state;          // modelmon_alert_state{alertname,severity,...}: 1|2
+  metrics::GaugeFamily alerts_firing;        // modelmon_alerts_firing
   metrics::CounterFamily alert_transitions;  // modelmon_alert_transitions_total{alertname,to}
 };
 

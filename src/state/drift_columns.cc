@@ -171,12 +171,14 @@ void DriftColumns::RemoveOldest() {
 }
 
 void DriftColumns::Add(const ingest::PredictionEvent& event,
-                       std::chrono::steady_clock::time_point arrival, std::vector<uint8_t>* flags) {
+                       std::chrono::steady_clock::time_point arrival, std::vector<uint8_t>* flags,
+                       std::vector<uint32_t>* bins) {
   if (size_ == capacity_) RemoveOldest();
   const size_t slot = (head_ + size_) % capacity_;
   arrival_[slot] = arrival;
   ++size_;
   flags->resize(columns_.size());
+  bins->assign(columns_.size(), kNoBin);
   for (size_t c = 0; c < columns_.size(); ++c) {
     Column& col = columns_[c];
     const ingest::Value& v = event.columns[c];
@@ -189,7 +191,40 @@ void DriftColumns::Add(const ingest::PredictionEvent& event,
           v.kind == ingest::Value::Kind::kCategory ? Intern(col, v.category) : kMissingId;
     }
     Apply(c, slot, true, &(*flags)[c]);
+    if ((*flags)[c] & kMissing) continue;
+    if (col.numerical_reference) {
+      (*bins)[c] = static_cast<uint32_t>(col.numerical_reference->BinOf(col.numbers[slot]));
+    } else if (col.categorical_reference) {
+      (*bins)[c] = col.bucket_of_id[col.ids[slot]];
+    }
   }
+}
+
+std::vector<std::string> DriftColumns::BinNames(size_t c) const {
+  const Column& col = columns_[c];
+  std::vector<std::string> names;
+  if (col.numerical_reference) {
+    for (size_t b = 0; b < col.numerical_reference->num_bins(); ++b) {
+      names.push_back(std::to_string(b));
+    }
+  } else if (col.categorical_reference) {
+    for (size_t b = 0; b < col.categorical_reference->num_buckets(); ++b) {
+      names.emplace_back(col.categorical_reference->BucketName(b));
+    }
+  }
+  return names;
+}
+
+std::vector<double> DriftColumns::ReferenceShares(size_t c) const {
+  const Column& col = columns_[c];
+  std::span<const double> counts;
+  if (col.numerical_reference) counts = col.numerical_reference->bin_counts();
+  if (col.categorical_reference) counts = col.categorical_reference->bucket_counts();
+  double total = 0;
+  for (double n : counts) total += n;
+  std::vector<double> shares;
+  for (double n : counts) shares.push_back(total > 0 ? n / total : 0.0);
+  return shares;
 }
 
 void DriftColumns::ExpireBefore(std::chrono::steady_clock::time_point cutoff) {

@@ -37,9 +37,15 @@ class DriftColumns {
   DriftColumns& operator=(DriftColumns&&) noexcept;
 
   // Adds one event (its columns follow the schema's column order); evicts the oldest when full.
-  // flags (resized to the column count) receives the QualityFlag bits of each column.
+  // flags (resized to the column count) receives the QualityFlag bits of each column, and bins the
+  // reference bin of each column's value (kNoBin when missing or without a reference).
   void Add(const ingest::PredictionEvent& event, std::chrono::steady_clock::time_point arrival,
-           std::vector<uint8_t>* flags);
+           std::vector<uint8_t>* flags, std::vector<uint32_t>* bins);
+  static constexpr uint32_t kNoBin = UINT32_MAX;
+  // Reference bins of column c: names ("0".."B-1" for numerical PSI bins, category names and
+  // "__other__" for categorical) and reference shares. Empty without a reference.
+  std::vector<std::string> BinNames(size_t c) const;
+  std::vector<double> ReferenceShares(size_t c) const;
   // Removes events that arrived before `cutoff`.
   void ExpireBefore(std::chrono::steady_clock::time_point cutoff);
 

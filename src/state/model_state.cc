@@ -74,11 +74,19 @@ void ModelState::AddPredictions(std::vector<ingest::PredictionEvent>& events) {
   if (events.empty()) return;
   const auto now = clock_->Now();
   std::vector<uint8_t> flags;
+  std::vector<uint32_t> bins;
   std::vector<int64_t> missing(schema_->columns().size()), range(missing.size()),
       unseen(missing.size());
   std::lock_guard<std::mutex> lock(mu_);
+  // Bin counts of this batch, added to the fleet counters once at the end.
+  std::vector<std::vector<int64_t>> bin_counts(bin_counters_.size());
+  for (size_t c = 0; c < bin_counters_.size(); ++c)
+    bin_counts[c].assign(bin_counters_[c].size(), 0);
   for (ingest::PredictionEvent& ev : events) {
-    columns_.Add(ev, now, &flags);
+    columns_.Add(ev, now, &flags, &bins);
+    for (size_t c = 0; c < bins.size() && c < bin_counts.size(); ++c) {
+      if (bins[c] < bin_counts[c].size()) ++bin_counts[c][bins[c]];
+    }
     for (size_t c = 0; c < flags.size(); ++c) {
       missing[c] += (flags[c] & kMissing) ? 1 : 0;
       range[c] += (flags[c] & kOutOfRange) ? 1 : 0;
@@ -107,6 +115,11 @@ void ModelState::AddPredictions(std::vector<ingest::PredictionEvent>& events) {
     }
   }
   if (const auto& d = schema_->config().window.duration) ExpireLocked(now - *d);
+  for (size_t c = 0; c < bin_counts.size() && c < bin_counters_.size(); ++c) {
+    for (size_t b = 0; b < bin_counts[c].size(); ++b) {
+      if (bin_counts[c][b] > 0) bin_counters_[c][b].Inc(static_cast<double>(bin_counts[c][b]));
+    }
+  }
   events_counter_.Inc(static_cast<double>(events.size()));
   for (size_t c = 0; c < missing.size(); ++c) {
     if (missing[c]) missing_counter_[c].Inc(static_cast<double>(missing[c]));
@@ -192,6 +205,21 @@ void ModelState::SetReferenceLocked(ReferenceData data, const std::string& sourc
   reference_rows_ = data.rows();
   columns_.SetReference(data);
   reference_gauge_.Set(static_cast<double>(reference_rows_));
+  // Fleet view: bin counters and reference shares follow the new reference's bins.
+  for (const metrics::Gauge& g : reference_shares_) metrics_->reference_share.Remove(g);
+  reference_shares_.clear();
+  bin_counters_.assign(columns_.num_columns(), {});
+  for (size_t c = 0; c < columns_.num_columns(); ++c) {
+    const std::vector<std::string> names = columns_.BinNames(c);
+    const std::vector<double> shares = columns_.ReferenceShares(c);
+    for (size_t b = 0; b < names.size(); ++b) {
+      const metrics::Labels labels{
+          {"model", schema_->name()}, {"feature", schema_->columns()[c].name}, {"bin", names[b]}};
+      bin_counters_[c].push_back(metrics_->bin_observations.With(labels));
+      reference_shares_.push_back(metrics_->reference_share.With(labels));
+      reference_shares_.back().Set(shares[b]);
+    }
+  }
   metrics_->reference_updates.With({{"model", schema_->name()}, {"source", source}}).Inc();
 }
 

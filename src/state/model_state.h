@@ -156,6 +156,9 @@ class ModelState {
   std::optional<ReferenceData> capture_ GUARDED_BY(mu_);
   size_t reference_rows_ GUARDED_BY(mu_) = 0;
   std::map<std::string, VersionMetrics> versions_ GUARDED_BY(mu_);
+  // Fleet view: per column, a counter per reference bin, and the published reference shares.
+  std::vector<std::vector<metrics::Counter>> bin_counters_ GUARDED_BY(mu_);
+  std::vector<metrics::Gauge> reference_shares_ GUARDED_BY(mu_);
   ModelStatus last_ GUARDED_BY(mu_);
   JoinStore join_ GUARDED_BY(mu_);
   PerformanceWindows performance_ GUARDED_BY(mu_);

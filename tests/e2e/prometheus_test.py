@@ -413,7 +413,7 @@ class LiveStackTest(unittest.TestCase):
                     and (groups, rules))
         groups, rules = wait_for(evaluated, 'every rule to be evaluated', START_DEADLINE_S, 0.2)
         self.assertEqual(sorted(g['name'] for g in groups),
-                         ['modelmon-alerts', 'modelmon-recording'])
+                         ['modelmon-alerts', 'modelmon-fleet', 'modelmon-recording'])
         alerts = {r['name'] for r in rules if r['type'] == 'alerting'}
         self.assertEqual(alerts, {'ModelmonDown', 'FeatureDrift', 'DatasetDrift',
                                   'PerformanceDegradation', 'GroundTruthBacklog',
@@ -424,6 +424,7 @@ class LiveStackTest(unittest.TestCase):
         # Recording rules whose inputs the demo produces must record series.
         records = [r['name'] for r in rules if r['type'] == 'recording']
         self.assertIn('modelmon:drift_features_drifted:max', records)
+        self.assertIn('modelmon:feature_psi:fleet_10m', records)
         empty = records
 
         def recorded():

@@ -169,5 +169,27 @@ TEST_F(ModelStateTest, PromoteAndReplaceReference) {
   EXPECT_EQ(Sample("modelmon_reference_updates_total{model=\"m\",source=\"promote\"}"), 1);
 }
 
+TEST_F(ModelStateTest, FleetBinCountersFollowTheReferenceBins) {
+  std::vector<ingest::PredictionEvent> events;
+  for (int i = 0; i < 50; ++i) events.push_back(Event(i, i % 2 ? "a" : "b"));
+  Add(std::move(events));  // Captured: x = 0..49, deciles with right-closed edges 4, 9, ..., 44.
+  EXPECT_EQ(Sample("modelmon_feature_reference_share{bin=\"0\",feature=\"x\",model=\"m\"}"), 0.1);
+  EXPECT_EQ(Sample("modelmon_feature_reference_share{bin=\"9\",feature=\"x\",model=\"m\"}"), 0.1);
+  EXPECT_EQ(Sample("modelmon_feature_reference_share{bin=\"a\",feature=\"c\",model=\"m\"}"), 0.5);
+  Add({Event(4, "a"), Event(5, "zzz"), Event(100, "b"), Event(100, ""), Event(NAN, "a")});
+  EXPECT_EQ(Sample("modelmon_feature_bin_observations_total{bin=\"0\",feature=\"x\",model=\"m\"}"),
+            1);
+  EXPECT_EQ(Sample("modelmon_feature_bin_observations_total{bin=\"1\",feature=\"x\",model=\"m\"}"),
+            1);
+  EXPECT_EQ(Sample("modelmon_feature_bin_observations_total{bin=\"9\",feature=\"x\",model=\"m\"}"),
+            2);
+  EXPECT_EQ(Sample("modelmon_feature_bin_observations_total{bin=\"a\",feature=\"c\",model=\"m\"}"),
+            2);
+  EXPECT_EQ(
+      Sample(
+          "modelmon_feature_bin_observations_total{bin=\"__other__\",feature=\"c\",model=\"m\"}"),
+      1);
+}
+
 }  // namespace
 }  // namespace modelmon::state
