@@ -29,6 +29,12 @@ struct ServerConfig {
   std::chrono::milliseconds request_timeout{10000};   // Whole-request read deadline (408).
   std::chrono::milliseconds idle_timeout{75000};      // Keep-alive idle limit.
   std::chrono::milliseconds shutdown_timeout{20000};  // Drain limit after SIGTERM.
+  // Bearer tokens (empty: open). ingest: POST /v1/predictions and /v1/ground-truth; admin:
+  // reference replace and promote; read: /metrics and the /v1 status endpoints. /healthz and
+  // /readyz stay open.
+  std::string ingest_token;
+  std::string admin_token;
+  std::string read_token;
 };
 
 struct FeatureConfig {

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -239,7 +240,8 @@ class Reader {
     }
     CheckKeys(node, path,
               {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_batch_events",
-               "max_connections", "request_timeout", "idle_timeout", "shutdown_timeout"});
+               "max_connections", "request_timeout", "idle_timeout", "shutdown_timeout", "auth"});
+    if (node["auth"]) Auth(node["auth"], s);
     if (node["listen"]) {
       auto v = String(node["listen"], "server.listen");
       if (v) {
@@ -279,6 +281,46 @@ class Reader {
     duration("request_timeout", &s->request_timeout);
     duration("idle_timeout", &s->idle_timeout);
     duration("shutdown_timeout", &s->shutdown_timeout);
+  }
+
+  // Tokens come inline (usually "${ENV_VAR}") or from a file (Kubernetes secrets); never logged.
+  void Auth(const YAML::Node& node, ServerConfig* s) {
+    if (!node.IsMap()) {
+      Error("server.auth", "expected a mapping of *_token / *_token_file, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, "server.auth",
+              {"ingest_token", "ingest_token_file", "admin_token", "admin_token_file", "read_token",
+               "read_token_file"});
+    const std::pair<const char*, std::string*> scopes[] = {
+        {"ingest", &s->ingest_token}, {"admin", &s->admin_token}, {"read", &s->read_token}};
+    for (const auto& [scope, out] : scopes) {
+      const std::string key = std::string(scope) + "_token";
+      const std::string path = "server.auth." + key;
+      if (node[key] && node[key + "_file"]) {
+        Error(path, "set either " + key + " or " + key + "_file, not both");
+        continue;
+      }
+      if (node[key]) {
+        if (auto v = String(node[key], path)) *out = *v;
+      } else if (node[key + "_file"]) {
+        auto file = String(node[key + "_file"], path + "_file");
+        if (!file) continue;
+        std::ifstream in(*file, std::ios::binary);
+        if (!in) {
+          Error(path + "_file", "cannot read \"" + *file + "\"");
+          continue;
+        }
+        std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+          token.pop_back();
+        }
+        *out = token;
+      }
+      if (!out->empty() && out->size() < 16) {
+        Error(path, "a token needs at least 16 characters");
+      }
+    }
   }
 
   void Feature(const YAML::Node& node, const std::string& path, FeatureConfig* f) {

@@ -104,6 +104,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request.target = std::string_view(target.data(), target.size());
     const auto content_type = req[http::field::content_type];
     request.content_type = std::string_view(content_type.data(), content_type.size());
+    const auto authorization = req[http::field::authorization];
+    request.authorization = std::string_view(authorization.data(), authorization.size());
     request.body = req.body();
     HttpResponse response = server_.service_.Handle(request);
     const bool keep_alive = req.keep_alive() && !stopping_ && !server_.stopping_;

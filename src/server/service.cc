@@ -190,6 +190,33 @@ std::vector<std::string_view> PathSegments(std::string_view target) {
   return out;
 }
 
+// Compares without an early exit, so the time taken does not reveal how much of a guess matched.
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned diff = a.size() == b.size() ? 0u : 1u;
+  const size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const auto x = static_cast<unsigned char>(i < a.size() ? a[i] : 0);
+    const auto y = static_cast<unsigned char>(i < b.size() ? b[i] : 0);
+    diff |= static_cast<unsigned>(x ^ y);
+  }
+  return diff == 0;
+}
+
+// True when `token` is empty (open) or the request carries "Authorization: Bearer <token>".
+bool Authorized(const HttpRequest& request, const std::string& token) {
+  if (token.empty()) return true;
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view header = request.authorization;
+  if (header.size() < kBearer.size()) return false;
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) !=
+        std::tolower(static_cast<unsigned char>(kBearer[i]))) {
+      return false;
+    }
+  }
+  return ConstantTimeEquals(header.substr(kBearer.size()), token);
+}
+
 HttpResponse MethodNotAllowed(const char* allow) {
   HttpResponse r = ErrorResponse(405, std::string("method not allowed; use ") + allow);
   r.headers.emplace_back("Allow", allow);
@@ -299,6 +326,26 @@ HttpResponse Service::Route(const HttpRequest& request, std::string* handler) {
   const auto segments = PathSegments(request.target);
   const std::string_view method = request.method;
   const bool get = method == "GET" || method == "HEAD";
+  // Authentication by scope; the health endpoints stay open for probes.
+  const bool health = segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "readyz");
+  if (!health) {
+    const bool v1 = !segments.empty() && segments[0] == "v1";
+    const bool ingest = v1 && segments.size() == 2 &&
+                        (segments[1] == "predictions" || segments[1] == "ground-truth");
+    const bool admin = v1 && segments.size() >= 4 && segments[1] == "models";
+    const char* scope = ingest ? "ingest" : admin ? "admin" : "read";
+    const std::string& token = ingest  ? config_.server.ingest_token
+                               : admin ? config_.server.admin_token
+                                       : config_.server.read_token;
+    if (!Authorized(request, token)) {
+      *handler = "unauthorized";
+      metrics_->auth_failures.With({{"scope", scope}}).Inc();
+      HttpResponse r = ErrorResponse(
+          401, std::string("missing or wrong bearer token for ") + scope + " endpoints");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"modelmon\"");
+      return r;
+    }
+  }
   if (segments.size() == 1 && segments[0] == "metrics") {
     *handler = "metrics";
     if (!get) return MethodNotAllowed("GET");

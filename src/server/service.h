@@ -25,6 +25,7 @@ struct HttpRequest {
   std::string_view method;
   std::string_view target;  // Path and query.
   std::string_view content_type;
+  std::string_view authorization;  // The Authorization header, "" when absent.
   std::string_view body;
 };
 

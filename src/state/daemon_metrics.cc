@@ -20,6 +20,8 @@ DaemonMetrics::DaemonMetrics(metrics::Registry& r)
           {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})),
       limit_hits(r.AddCounter("modelmon_limit_hits_total",
                               "Requests or events refused because a configured limit was hit.")),
+      auth_failures(r.AddCounter("modelmon_auth_failures_total",
+                                 "Requests refused for a missing or wrong bearer token.")),
       window_samples(
           r.AddGauge("modelmon_window_samples", "Events in the model's current drift window.")),
       reference_samples(

@@ -20,6 +20,7 @@ struct DaemonMetrics {
   metrics::CounterFamily http_requests;      // modelmon_http_requests_total{handler,code}
   metrics::HistogramFamily http_duration;    // modelmon_http_request_duration_seconds{handler}
   metrics::CounterFamily limit_hits;         // modelmon_limit_hits_total{limit}
+  metrics::CounterFamily auth_failures;      // modelmon_auth_failures_total{scope}
   metrics::GaugeFamily window_samples;       // modelmon_window_samples{model}
   metrics::GaugeFamily reference_samples;    // modelmon_reference_samples{model}
   metrics::CounterFamily reference_updates;  // modelmon_reference_updates_total{model,source}

@@ -240,6 +240,21 @@ graphite: {address: carbon}
   EXPECT_THAT(all, HasSubstr("graphite.address: expected host:port"));
 }
 
+TEST(ConfigLoaderTest, AuthTokens) {
+  ConfigResult r = LoadConfigString(std::string(R"(
+server:
+  auth: {ingest_token: "0123456789abcdef0123", admin_token: short,
+         read_token: "0123456789abcdef", read_token_file: /x,
+         ingest_token_file: /nonexistent/token}
+)") + kMinimal);
+  ASSERT_FALSE(r.ok());
+  const std::string all = ::testing::PrintToString(r.errors);
+  EXPECT_THAT(all, HasSubstr("server.auth.admin_token: a token needs at least 16 characters"));
+  EXPECT_THAT(all, HasSubstr("server.auth.read_token: set either read_token or read_token_file"));
+  EXPECT_THAT(all, HasSubstr("server.auth.ingest_token: set either"));
+  EXPECT_EQ(all.find("0123456789abcdef0123"), std::string::npos);  // Secrets stay out of errors.
+}
+
 TEST(ConfigLoaderTest, MissingFileIsAnError) {
   ConfigResult r = LoadConfigFile("/nonexistent/modelmon.yaml");
   ASSERT_FALSE(r.ok());

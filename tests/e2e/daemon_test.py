@@ -26,7 +26,7 @@ server:
   threads: 2
   max_body_bytes: 65536
   max_batch_events: 1000
-evaluation_interval: 100ms
+{server_extra}evaluation_interval: 100ms
 log: {{format: {log_format}}}
 alerts:
   - {{name: FeatureDrift, metric: drift_p_value, test: ks, op: "<", threshold: 0.01,
@@ -94,7 +94,7 @@ def event(a, b, c, i):
 
 
 class Daemon:
-    def __init__(self, workdir, log_format='text', extra_config=''):
+    def __init__(self, workdir, log_format='text', extra_config='', server_extra='', env=None):
         self.workdir = workdir
         with open(os.path.join(workdir, 'reference.csv'), 'w') as f:
             f.write('a,b,c,prediction,score\n')
@@ -102,11 +102,13 @@ class Daemon:
                 f.write('%r,%r,%s,%d,%r\n' % (a, b, c, i % 2, (i % 10) / 10.0))
         self.config = os.path.join(workdir, 'modelmon.yaml')
         with open(self.config, 'w') as f:
-            f.write(BASE_CONFIG.format(log_format=log_format) + extra_config)
+            f.write(BASE_CONFIG.format(log_format=log_format, server_extra=server_extra) +
+                    extra_config)
         self.log_path = os.path.join(workdir, 'modelmon.log')
         self.log = open(self.log_path, 'w+')
         self.proc = subprocess.Popen([ARGS.binary, '--config', self.config],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})))
         self.port = None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.port is None:
@@ -122,9 +124,10 @@ class Daemon:
             raise AssertionError('daemon did not start:\n' + open(self.log_path).read())
         self.conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=10)
 
-    def request(self, method, path, body=None, content_type='application/json', conn=None):
+    def request(self, method, path, body=None, content_type='application/json', conn=None,
+                headers=None):
         c = conn or self.conn
-        headers = {}
+        headers = dict(headers or {})
         if body is not None:
             if not isinstance(body, (bytes, str)):
                 body = json.dumps(body)
@@ -551,6 +554,52 @@ class DaemonTest(unittest.TestCase):
         samples = parse_metrics(d.metrics())
         self.assertEqual(metric(samples, 'modelmon_events_total', model='fraud', kind='prediction'),
                          8 * 20 * 5)
+
+
+class AuthTest(unittest.TestCase):
+    INGEST = 'ingest-token-0123456789abcdef'
+    READ = 'read-token-0123456789abcdef'
+
+    def test_bearer_tokens_per_scope(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            token_file = os.path.join(tmp, 'read.token')
+            with open(token_file, 'w') as f:
+                f.write(self.READ + '\n')
+            d = Daemon(tmp, server_extra='  auth: {ingest_token: "${MM_TEST_INGEST}", '
+                                         'read_token_file: "%s"}\n' % token_file,
+                       env={'MM_TEST_INGEST': self.INGEST})
+            try:
+                body = json.dumps(event(1.0, 1.0, 'x', 1))
+                status, headers, data = d.request('POST', '/v1/predictions', body)
+                self.assertEqual(status, 401)
+                self.assertEqual(headers.get('WWW-Authenticate'), 'Bearer realm="modelmon"')
+                self.assertIn('bearer token', json.loads(data)['error'])
+                status, _, _ = d.request('POST', '/v1/predictions', body,
+                                         headers={'Authorization': 'Bearer ' + self.READ})
+                self.assertEqual(status, 401)  # The read token does not grant ingest.
+                status, _, data = d.request('POST', '/v1/predictions', body,
+                                            headers={'Authorization': 'Bearer ' + self.INGEST})
+                self.assertEqual((status, json.loads(data)['accepted']), (200, 1))
+                self.assertEqual(d.request('GET', '/metrics')[0], 401)
+                self.assertEqual(d.request('GET', '/v1/models/fraud')[0], 401)
+                self.assertEqual(d.request('GET', '/healthz')[0], 200)  # Probes stay open.
+                self.assertEqual(d.request('GET', '/readyz')[0], 200)
+                # No admin token configured: admin endpoints are open.
+                self.assertEqual(d.request('POST', '/v1/models/price/reference/promote')[0], 409)
+                status, _, data = d.request('GET', '/metrics',
+                                            headers={'Authorization': 'bearer ' + self.READ})
+                self.assertEqual(status, 200)
+                samples = parse_metrics(data.decode())
+                self.assertEqual(metric(samples, 'modelmon_auth_failures_total', scope='ingest'), 2)
+                self.assertEqual(metric(samples, 'modelmon_auth_failures_total', scope='read'), 2)
+                self.assertEqual(d.stop(), 0)
+                with open(d.log_path) as f:
+                    log = f.read()
+                self.assertNotIn(self.INGEST, log)
+                self.assertNotIn(self.READ, log)
+            finally:
+                if d.proc.poll() is None:
+                    d.stop(signal.SIGKILL)
 
 
 class GraphiteTest(unittest.TestCase):
