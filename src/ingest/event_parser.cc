@@ -433,13 +433,16 @@ ParsedBatch<Event> ParseBody(std::string_view body, BodyFormat format, size_t ma
     if (batch.total == 0) batch.body_error = "empty body: expected one JSON object per line";
     return batch;
   }
+  // An empty view may have a null data(), which simdjson must not see.
+  if (body.empty()) {
+    batch.body_error = "empty body: expected a JSON object, an array of objects or NDJSON";
+    return batch;
+  }
   element root;
   auto err = parser.parse(body.data(), body.size(), true).get(root);
   if (err) {
     batch.body_error =
-        body.empty()
-            ? "empty body: expected a JSON object, an array of objects or NDJSON"
-            : JsonError(err) + " (for one object per line use Content-Type: application/x-ndjson)";
+        JsonError(err) + " (for one object per line use Content-Type: application/x-ndjson)";
     return batch;
   }
   if (root.type() == element_type::ARRAY) {

@@ -126,6 +126,11 @@ TEST_F(EventParserTest, CategoricalNumbersBecomeText) {
 
 TEST_F(EventParserTest, WholeBodyErrors) {
   EXPECT_THAT(*Predictions("").body_error, HasSubstr("empty body"));
+  // A default view has a null data(); it is an empty body too (found by the fuzzer under UBSan).
+  EXPECT_THAT(*parser_->ParsePredictions(std::string_view(), BodyFormat::kJson, 10).body_error,
+              HasSubstr("empty body"));
+  EXPECT_THAT(*parser_->ParseGroundTruth(std::string_view(), BodyFormat::kNdjson, 10).body_error,
+              HasSubstr("empty body"));
   EXPECT_THAT(*Predictions("{\"model\":").body_error, HasSubstr("invalid JSON"));
   EXPECT_THAT(*Predictions("\"text\"").body_error, HasSubstr("got string"));
   EXPECT_THAT(*Predictions("[1e999]").body_error, HasSubstr("invalid JSON"));
