@@ -94,11 +94,5 @@ void Run(const uint8_t* data, size_t size) {
 }  // namespace modelmon::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  try {
-    modelmon::fuzz::Run(data, size);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "exception: %s\n", e.what());
-    modelmon::fuzz::Fail("EventParser threw");
-  }
-  return 0;
+  return modelmon::fuzz::Guarded([&] { modelmon::fuzz::Run(data, size); }, "EventParser threw");
 }

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 
 #include "modelmon/config.h"
@@ -13,6 +14,19 @@ namespace modelmon::fuzz {
 [[noreturn]] inline void Fail(const char* what) {
   std::fprintf(stderr, "modelmon fuzz invariant violated: %s\n", what);
   std::abort();
+}
+
+// Runs one fuzz input; an exception escaping `run` breaks the targets' never-throws contract and is
+// reported as a crash with `what`. Returns 0, as LLVMFuzzerTestOneInput must.
+template <typename Run>
+int Guarded(Run&& run, const char* what) {
+  try {
+    run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "exception: %s\n", e.what());
+    Fail(what);
+  }
+  return 0;
 }
 
 // Loads a config that the target's harness itself depends on; aborts when it does not validate
