@@ -110,14 +110,16 @@ uint32_t DriftColumns::Intern(Column& col, const std::string& category) {
     col.names.push_back(category);
   }
   const auto id = static_cast<uint32_t>(col.names.size() - 1);
-  if (col.categorical_reference) {
-    const bool overflow = id == col.overflow_id;
-    col.bucket_of_id.push_back(
-        static_cast<uint32_t>(overflow ? col.categorical_reference->num_buckets() - 1
-                                       : col.categorical_reference->BucketOf(col.names[id])));
-    col.known_of_id.push_back(!overflow && col.categorical_reference->IsKnown(col.names[id]));
-  }
+  if (col.categorical_reference) MapToReference(col, id);
   return id;
+}
+
+void DriftColumns::MapToReference(Column& col, uint32_t id) {
+  const bool overflow = id == col.overflow_id;
+  const auto& ref = *col.categorical_reference;
+  col.bucket_of_id.push_back(
+      static_cast<uint32_t>(overflow ? ref.other_bucket() : ref.BucketOf(col.names[id])));
+  col.known_of_id.push_back(!overflow && ref.IsKnown(col.names[id]));
 }
 
 void DriftColumns::Apply(size_t c, size_t slot, bool add, uint8_t* flags) {
@@ -252,13 +254,7 @@ void DriftColumns::SetReference(ReferenceData& data) {
       reference_size = col.categorical_reference->size();
       col.bucket_of_id.clear();
       col.known_of_id.clear();
-      for (uint32_t id = 0; id < col.names.size(); ++id) {
-        const bool overflow = id == col.overflow_id;
-        col.bucket_of_id.push_back(
-            static_cast<uint32_t>(overflow ? col.categorical_reference->num_buckets() - 1
-                                           : col.categorical_reference->BucketOf(col.names[id])));
-        col.known_of_id.push_back(!overflow && col.categorical_reference->IsKnown(col.names[id]));
-      }
+      for (uint32_t id = 0; id < col.names.size(); ++id) MapToReference(col, id);
     }
     col.tests = ResolveTests(col.test_names, col.type, reference_size);
   }

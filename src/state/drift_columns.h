@@ -78,6 +78,8 @@ class DriftColumns {
   struct Column;
   void Apply(size_t c, size_t slot, bool add, uint8_t* flags);
   uint32_t Intern(Column& col, const std::string& category);
+  // Appends the reference bucket and "known" flag of dictionary entry `id` (the next one).
+  static void MapToReference(Column& col, uint32_t id);
   void RemoveOldest();
 
   const ingest::ModelSchema* schema_;

@@ -271,12 +271,7 @@ void ModelState::Evaluate() {
     if (const auto& d = config.window.duration) ExpireLocked(started - *d);
     status.name = schema_->name();
     status.task = TaskName(schema_->task());
-    status.window_events = columns_.size();
-    status.window_capacity = columns_.capacity();
-    status.reference_rows = capture_ ? capture_->rows() : reference_rows_;
-    status.capture_target = config.reference.capture;
-    status.reference_state =
-        columns_.has_reference() ? "ready" : (capture_ ? "capturing" : "missing");
+    FillLiveSizesLocked(&status);
     status.evaluated_at = clock_->UnixSeconds();
     for (size_t c = 0; c < columns_.num_columns(); ++c) {
       const ingest::Column& column = schema_->columns()[c];
@@ -447,14 +442,18 @@ ModelStatus ModelState::Status() const {
   std::lock_guard<std::mutex> lock(mu_);
   ModelStatus s = last_;
   // Sizes are live; results are those of the last evaluation.
-  s.window_events = columns_.size();
-  s.window_capacity = columns_.capacity();
-  s.reference_state = columns_.has_reference() ? "ready" : (capture_ ? "capturing" : "missing");
-  s.reference_rows = capture_ ? capture_->rows() : reference_rows_;
-  s.capture_target = schema_->config().reference.capture;
-  s.pending_predictions = join_.pending_predictions();
-  s.pending_labels = join_.pending_labels();
+  FillLiveSizesLocked(&s);
   return s;
+}
+
+void ModelState::FillLiveSizesLocked(ModelStatus* s) const {
+  s->window_events = columns_.size();
+  s->window_capacity = columns_.capacity();
+  s->reference_state = columns_.has_reference() ? "ready" : (capture_ ? "capturing" : "missing");
+  s->reference_rows = capture_ ? capture_->rows() : reference_rows_;
+  s->capture_target = schema_->config().reference.capture;
+  s->pending_predictions = join_.pending_predictions();
+  s->pending_labels = join_.pending_labels();
 }
 
 }  // namespace modelmon::state

@@ -133,6 +133,8 @@ class ModelState {
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const VersionMetrics& VersionMetricsLocked(const std::string& version)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Window, reference and join sizes as they are now.
+  void FillLiveSizesLocked(ModelStatus* status) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishLocked(const ModelStatus& status) EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<const ingest::ModelSchema> schema_;
