@@ -114,6 +114,12 @@ std::shared_ptr<const NumericalReference> NumericalReference::Build(std::vector<
 }
 
 size_t NumericalReference::BinOf(double value) const {
+  if (edges_.size() <= 32) {
+    // Branch-free count of the edges below the value: cheaper than a search for a few bins.
+    size_t below = 0;
+    for (const double edge : edges_) below += edge < value ? 1 : 0;
+    return below;
+  }
   return static_cast<size_t>(std::lower_bound(edges_.begin(), edges_.end(), value) -
                              edges_.begin());
 }
@@ -143,6 +149,25 @@ void NumericalWindowState::Remove(double value) {
   if (!std::isfinite(value) || !values_.Erase(value)) return;
   --slot_counts_[reference_->SlotOf(value)];
   bin_counts_[reference_->BinOf(value)] -= 1.0;
+}
+
+void NumericalWindowState::Assign(std::vector<double> values) {
+  std::erase_if(values, [](double v) { return !std::isfinite(v); });
+  std::sort(values.begin(), values.end());
+  std::fill(slot_counts_.begin(), slot_counts_.end(), 0);
+  std::fill(bin_counts_.begin(), bin_counts_.end(), 0.0);
+  // One merge pass against the sorted distinct values and bin edges instead of a search per value.
+  const std::span<const double> distinct = reference_->distinct_values();
+  const std::span<const double> edges = reference_->bin_edges();
+  size_t i = 0;
+  size_t bin = 0;
+  for (const double v : values) {
+    while (i < distinct.size() && distinct[i] < v) ++i;
+    ++slot_counts_[(i < distinct.size() && distinct[i] == v) ? 2 * i + 1 : 2 * i];
+    while (bin < edges.size() && edges[bin] < v) ++bin;
+    bin_counts_[bin] += 1.0;
+  }
+  values_.AssignSorted(std::move(values));
 }
 
 int64_t NumericalWindowState::KsScaledStatistic() const {
@@ -323,6 +348,11 @@ void CategoricalWindowState::Remove(size_t bucket) {
   if (counts_[bucket] == 0) return;
   --counts_[bucket];
   --size_;
+}
+
+void CategoricalWindowState::Clear() {
+  std::fill(counts_.begin(), counts_.end(), 0);
+  size_ = 0;
 }
 
 DriftOutcome CategoricalWindowState::Evaluate(DriftTest test) const {

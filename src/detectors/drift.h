@@ -125,6 +125,9 @@ class NumericalWindowState {
   // Removes one value previously added. Removing a value that is not in the window (or is not
   // finite) changes nothing. Same complexity as Add.
   void Remove(double value);
+  // Replaces the window contents with `values` (non-finite ones dropped): the same state as Adds of
+  // each value into an empty window, built in bulk. O(W log W + R + B).
+  void Assign(std::vector<double> values);
   size_t size() const { return values_.size(); }
   const NumericalReference& reference() const { return *reference_; }
 
@@ -208,6 +211,8 @@ class CategoricalWindowState {
   void Add(size_t bucket);
   // Removing from an empty bucket changes nothing. O(1).
   void Remove(size_t bucket);
+  // Empties the window. O(K).
+  void Clear();
   size_t size() const { return size_; }
   const CategoricalReference& reference() const { return *reference_; }
 

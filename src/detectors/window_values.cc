@@ -58,6 +58,31 @@ bool WindowValues::Erase(double value) {
   return true;
 }
 
+void WindowValues::AssignSorted(std::vector<double> sorted) {
+  chunks_.clear();
+  chunk_max_.clear();
+  size_ = sorted.size();
+  if (sorted.empty()) {
+    chunks_.shrink_to_fit();
+    chunk_max_.shrink_to_fit();
+    return;
+  }
+  if (sorted.size() <= 2 * kChunk) {
+    chunk_max_.push_back(sorted.back());
+    chunks_.push_back(std::move(sorted));
+    return;
+  }
+  const size_t num_chunks = (sorted.size() + kChunk - 1) / kChunk;
+  chunks_.reserve(num_chunks);
+  chunk_max_.reserve(num_chunks);
+  for (size_t begin = 0; begin < sorted.size(); begin += kChunk) {
+    const size_t end = std::min(sorted.size(), begin + kChunk);
+    chunks_.emplace_back(sorted.begin() + static_cast<std::ptrdiff_t>(begin),
+                         sorted.begin() + static_cast<std::ptrdiff_t>(end));
+    chunk_max_.push_back(chunks_.back().back());
+  }
+}
+
 void WindowValues::Split(size_t idx) {
   std::vector<double>& chunk = chunks_[idx];
   const auto half = static_cast<std::ptrdiff_t>(chunk.size() / 2);

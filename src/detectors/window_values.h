@@ -19,6 +19,9 @@ class WindowValues {
   // Removes one occurrence; returns false (and changes nothing) when the value is absent.
   // O(log(n / kChunk) + kChunk).
   bool Erase(double value);
+  // Replaces the contents with `sorted` (ascending, no NaN), cutting it into chunks of kChunk
+  // values. O(n).
+  void AssignSorted(std::vector<double> sorted);
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

@@ -1,6 +1,7 @@
 #include "state/drift_columns.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <limits>
 
@@ -59,6 +60,10 @@ struct DriftColumns::Column {
   std::optional<detectors::NumericalWindowState> numerical;
   std::optional<detectors::CategoricalWindowState> categorical;
   std::vector<DriftTest> tests;
+  // Values of synced events evicted since the last Sync() (numerical values, or reference buckets),
+  // unless a rebuild is due.
+  std::vector<double> evicted_numbers;
+  std::vector<uint32_t> evicted_buckets;
   // Window quality counts.
   size_t missing = 0;
   size_t out_of_range = 0;
@@ -66,7 +71,10 @@ struct DriftColumns::Column {
 };
 
 DriftColumns::DriftColumns(const ingest::ModelSchema& schema)
-    : schema_(&schema), capacity_(schema.config().window.size), arrival_(capacity_) {
+    : schema_(&schema),
+      capacity_(schema.config().window.size),
+      incremental_limit_(std::max<size_t>(64, capacity_ / 8)),
+      arrival_(capacity_) {
   const ModelConfig& config = schema.config();
   for (size_t c = 0; c < schema.columns().size(); ++c) {
     Column col;
@@ -129,26 +137,16 @@ void DriftColumns::Apply(size_t c, size_t slot, bool add, uint8_t* flags) {
     const double v = col.numbers[slot];
     if (std::isnan(v)) {
       f = kMissing;
-    } else if (col.numerical) {
+    } else if (col.numerical_reference) {
       const auto& ref = *col.numerical_reference;
       if (ref.size() > 0 && (v < ref.min() || v > ref.max())) f = kOutOfRange;
-      if (add) {
-        col.numerical->Add(v);
-      } else {
-        col.numerical->Remove(v);
-      }
     }
   } else {
     const uint32_t id = col.ids[slot];
     if (id == kMissingId) {
       f = kMissing;
-    } else if (col.categorical) {
-      if (!col.known_of_id[id]) f = kUnseenCategory;
-      if (add) {
-        col.categorical->Add(col.bucket_of_id[id]);
-      } else {
-        col.categorical->Remove(col.bucket_of_id[id]);
-      }
+    } else if (col.categorical_reference && !col.known_of_id[id]) {
+      f = kUnseenCategory;
     }
   }
   const size_t delta_missing = (f & kMissing) ? 1 : 0;
@@ -166,10 +164,83 @@ void DriftColumns::Apply(size_t c, size_t slot, bool add, uint8_t* flags) {
   if (flags != nullptr) *flags = f;
 }
 
+void DriftColumns::NoteChange() {
+  if (rebuild_ || !has_reference_) return;
+  if ((size_ - synced_) + evicted_ > incremental_limit_) {
+    // Cheaper to rebuild every drift state from the ring at the next Sync().
+    rebuild_ = true;
+    evicted_ = 0;
+    for (Column& col : columns_) {
+      std::vector<double>().swap(col.evicted_numbers);
+      std::vector<uint32_t>().swap(col.evicted_buckets);
+    }
+  }
+}
+
 void DriftColumns::RemoveOldest() {
   for (size_t c = 0; c < columns_.size(); ++c) Apply(c, head_, false, nullptr);
+  if (synced_ > 0) {
+    // The oldest events are the synced ones: their values must leave the drift states.
+    --synced_;
+    if (has_reference_ && !rebuild_) {
+      ++evicted_;
+      for (Column& col : columns_) {
+        if (col.type == FeatureType::kNumerical) {
+          if (!std::isnan(col.numbers[head_])) col.evicted_numbers.push_back(col.numbers[head_]);
+        } else if (col.ids[head_] != kMissingId) {
+          col.evicted_buckets.push_back(col.bucket_of_id[col.ids[head_]]);
+        }
+      }
+    }
+  }
   head_ = (head_ + 1) % capacity_;
   --size_;
+  NoteChange();
+}
+
+void DriftColumns::Sync() {
+  if (!has_reference_) {
+    synced_ = size_;
+    return;
+  }
+  for (Column& col : columns_) {
+    if (rebuild_) {
+      if (col.numerical) {
+        std::vector<double> values;
+        values.reserve(size_);
+        for (size_t i = 0; i < size_; ++i) {
+          const double v = col.numbers[(head_ + i) % capacity_];
+          if (!std::isnan(v)) values.push_back(v);
+        }
+        col.numerical->Assign(std::move(values));
+      } else if (col.categorical) {
+        col.categorical->Clear();
+        for (size_t i = 0; i < size_; ++i) {
+          const uint32_t id = col.ids[(head_ + i) % capacity_];
+          if (id != kMissingId) col.categorical->Add(col.bucket_of_id[id]);
+        }
+      }
+    } else {
+      if (col.numerical) {
+        for (double v : col.evicted_numbers) col.numerical->Remove(v);
+        for (size_t i = synced_; i < size_; ++i) {
+          const double v = col.numbers[(head_ + i) % capacity_];
+          if (!std::isnan(v)) col.numerical->Add(v);
+        }
+      } else if (col.categorical) {
+        for (uint32_t b : col.evicted_buckets) col.categorical->Remove(b);
+        for (size_t i = synced_; i < size_; ++i) {
+          const uint32_t id = col.ids[(head_ + i) % capacity_];
+          if (id != kMissingId) col.categorical->Add(col.bucket_of_id[id]);
+        }
+      }
+    }
+    col.evicted_numbers.clear();
+    col.evicted_buckets.clear();
+  }
+  evicted_ = 0;
+  synced_ = size_;
+  rebuild_ = false;
 }
 
 void DriftColumns::Add(const ingest::PredictionEvent& event,
@@ -200,6 +271,7 @@ void DriftColumns::Add(const ingest::PredictionEvent& event,
       (*bins)[c] = col.bucket_of_id[col.ids[slot]];
     }
   }
+  NoteChange();
 }
 
 std::vector<std::string> DriftColumns::BinNames(size_t c) const {
@@ -263,6 +335,8 @@ void DriftColumns::SetReference(ReferenceData& data) {
     const size_t slot = (head_ + i) % capacity_;
     for (size_t c = 0; c < columns_.size(); ++c) Apply(c, slot, true, nullptr);
   }
+  rebuild_ = true;
+  Sync();
 }
 
 ReferenceData DriftColumns::WindowAsReference() const {
@@ -296,15 +370,18 @@ size_t DriftColumns::reference_size(size_t c) const {
 }
 
 detectors::DriftOutcome DriftColumns::Evaluate(size_t c, DriftTest test) const {
+  assert(synced());
   const Column& col = columns_[c];
   return col.numerical ? col.numerical->Evaluate(test) : col.categorical->Evaluate(test);
 }
 
 detectors::PendingKs DriftColumns::PrepareKs(size_t c) const {
+  assert(synced());
   return columns_[c].numerical->PrepareKs();
 }
 
 std::optional<WindowStats> DriftColumns::Summary(size_t c) const {
+  assert(synced());
   const Column& col = columns_[c];
   if (!col.numerical || col.numerical->size() == 0) return std::nullopt;
   return col.numerical->Summary();

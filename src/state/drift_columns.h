@@ -27,8 +27,15 @@ enum QualityFlag : uint8_t { kMissing = 1, kOutOfRange = 2, kUnseenCategory = 4 
 // a bounded dictionary (4 x max_categories + 1024 names; further names share one overflow entry,
 // which counts as unseen and falls in "__other__"), so a reference change can re-bucket the window.
 //
-// Per event: O(columns x log R) (R = distinct reference values). Memory: window size x columns x 8
-// bytes plus the detectors' own state. Not thread-safe; the owner serialises access.
+// Drift states lag behind the window: Add() and expiry only write the ring buffers and the
+// data-quality counts (O(columns) per event, plus a dictionary lookup per category), and Sync()
+// brings every column's drift state up to date before it is read. Sync() applies the few changes
+// since the last one value by value (O(log R + log W) each, R = distinct reference values), or,
+// once more than max(64, window size / 8) events entered or left, rebuilds each state from the ring
+// (O(W log W + R) per column), so the cost per ingested value does not grow with the traffic
+// between two evaluations. Memory: window size x columns x 8 bytes, the detectors' own state, and
+// at most window size / 8 evicted values per column awaiting Sync(). Not thread-safe; the owner
+// serialises access.
 class DriftColumns {
  public:
   explicit DriftColumns(const ingest::ModelSchema& schema);
@@ -48,6 +55,9 @@ class DriftColumns {
   std::vector<double> ReferenceShares(size_t c) const;
   // Removes events that arrived before `cutoff`.
   void ExpireBefore(std::chrono::steady_clock::time_point cutoff);
+  // Brings every column's drift state up to date with the window (see the class comment).
+  void Sync();
+  bool synced() const { return synced_ == size_ && !rebuild_ && evicted_ == 0; }
 
   size_t size() const { return size_; }
   size_t capacity() const { return capacity_; }
@@ -68,6 +78,7 @@ class DriftColumns {
   size_t reference_size(size_t c) const;
   // Tests resolved for column c (empty without a reference).
   const std::vector<detectors::DriftTest>& tests(size_t c) const;
+  // Evaluate, PrepareKs and Summary read the drift states: precondition synced().
   // Precondition: has_reference(), present(c) > 0, reference_size(c) > 0.
   detectors::DriftOutcome Evaluate(size_t c, detectors::DriftTest test) const;
   // The O(R) part of a KS test of numerical column c; detectors::FinishKs() completes it.
@@ -81,11 +92,19 @@ class DriftColumns {
   // Appends the reference bucket and "known" flag of dictionary entry `id` (the next one).
   static void MapToReference(Column& col, uint32_t id);
   void RemoveOldest();
+  // Switches to a rebuild at the next Sync() once incremental catch-up would cost more.
+  void NoteChange();
 
   const ingest::ModelSchema* schema_;
   size_t capacity_;
   size_t head_ = 0;  // Slot of the oldest event.
   size_t size_ = 0;
+  size_t incremental_limit_;
+  // The oldest synced_ events of the window are reflected in the drift states; the newer ones and
+  // the evicted_ events recorded in each column are not (unless rebuild_, which ignores both).
+  size_t synced_ = 0;
+  size_t evicted_ = 0;
+  bool rebuild_ = false;
   bool has_reference_ = false;
   std::vector<std::chrono::steady_clock::time_point> arrival_;
   size_t num_columns_ = 0;
