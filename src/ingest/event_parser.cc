@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace modelmon::ingest {
 namespace {
@@ -167,25 +168,50 @@ std::optional<Failure> ReadClass(const ModelSchema& schema, const char* field, c
 std::optional<Failure> ReadFeatures(const ModelSchema& schema, const element& e,
                                     PredictionEvent* ev) {
   if (e.type() != element_type::OBJECT) return WrongType("features", "object", e);
-  std::vector<bool> seen(schema.num_features());
+  const size_t num_features = schema.num_features();
+  const std::vector<Column>& columns = schema.columns();
+  // Keys seen so far, for duplicate detection without an allocation for common schemas.
+  constexpr size_t kInlineSeen = 256;
+  std::array<bool, kInlineSeen> seen_inline{};
+  std::vector<bool> seen_heap(num_features > kInlineSeen ? num_features : 0);
+  auto seen = [&](size_t i) -> bool {
+    if (num_features <= kInlineSeen) return std::exchange(seen_inline[i], true);
+    const bool was = seen_heap[i];
+    seen_heap[i] = true;
+    return was;
+  };
+  auto path = [](std::string_view key) {
+    std::string p = "features.";
+    p += key;
+    return p;
+  };
+  // Producers usually send the features in the same order in every event: try the feature after
+  // the previous one before the hash lookup.
+  size_t guess = 0;
   for (auto field : object(e)) {
-    auto idx = schema.FeatureIndex(field.key);
-    if (!idx) continue;  // Features that are not configured are ignored.
-    Value& slot = ev->columns[*idx];
-    const std::string path = "features." + std::string(field.key);
-    if (seen[*idx]) return Failure{RejectReason::kInvalidValue, path + ": duplicate key"};
-    seen[*idx] = true;
+    size_t idx;
+    if (guess < num_features && columns[guess].name == field.key) {
+      idx = guess;
+    } else {
+      auto found = schema.FeatureIndex(field.key);
+      if (!found) continue;  // Features that are not configured are ignored.
+      idx = *found;
+    }
+    guess = idx + 1;
+    Value& slot = ev->columns[idx];
+    if (seen(idx)) return Failure{RejectReason::kInvalidValue, path(field.key) + ": duplicate key"};
     const element& v = field.value;
     if (v.type() == element_type::NULL_VALUE) continue;  // Missing, as if absent.
-    if (schema.columns()[*idx].type == FeatureType::kNumerical) {
-      if (!IsNumber(v)) return WrongType(path, "number", v);
+    if (columns[idx].type == FeatureType::kNumerical) {
+      if (!IsNumber(v)) return WrongType(path(field.key), "number", v);
       slot.kind = Value::Kind::kNumber;
       slot.number = AsDouble(v);
     } else {
       auto text = ScalarText(v);
-      if (!text) return WrongType(path, "string, number or boolean", v);
+      if (!text) return WrongType(path(field.key), "string, number or boolean", v);
       if (text->size() > kMaxCategoryLength) {
-        return Failure{RejectReason::kInvalidValue, path + ": category longer than 1024 bytes"};
+        return Failure{RejectReason::kInvalidValue,
+                       path(field.key) + ": category longer than 1024 bytes"};
       }
       slot.kind = Value::Kind::kCategory;
       slot.category = std::move(*text);
@@ -452,6 +478,7 @@ ParsedBatch<Event> ParseBody(std::string_view body, BodyFormat format, size_t ma
       too_many();
       return batch;
     }
+    batch.events.reserve(arr.size());
     for (element e : arr) one(e, batch.total++);
     return batch;
   }
