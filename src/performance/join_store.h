@@ -76,9 +76,9 @@ class JoinStore {
 
   // Takes ownership of `p` when stored or joined; drops it on kDuplicate.
   Result AddPrediction(std::string_view id, Prediction p, TimePoint now) {
-    if (joined_ids_.count(id) != 0 || predictions_.Contains(id))
+    if ((!joined_ids_.empty() && joined_ids_.count(id) != 0) || predictions_.Contains(id))
       return {Outcome::kDuplicate, std::nullopt, 0};
-    if (auto label = labels_.Take(id)) {
+    if (auto label = labels_.empty() ? std::nullopt : labels_.Take(id)) {
       Remember(id);
       return {Outcome::kJoined, Joined{std::move(p), std::move(label->value), now, label->at}, 0};
     }
@@ -92,7 +92,7 @@ class JoinStore {
       return {Outcome::kJoined,
               Joined{std::move(prediction->value), std::move(l), prediction->at, now}, 0};
     }
-    if (joined_ids_.count(id) != 0 || labels_.Contains(id))
+    if ((!joined_ids_.empty() && joined_ids_.count(id) != 0) || labels_.Contains(id))
       return {Outcome::kDuplicate, std::nullopt, 0};
     return {Outcome::kStored, std::nullopt, labels_.Insert(id, std::move(l), now)};
   }
@@ -119,8 +119,9 @@ class JoinStore {
 
     Pending(size_t capacity, std::chrono::nanoseconds ttl) : capacity_(capacity), ttl_(ttl) {}
 
-    bool Contains(std::string_view id) const { return index_.count(id) != 0; }
+    bool Contains(std::string_view id) const { return !index_.empty() && index_.count(id) != 0; }
     size_t size() const { return index_.size(); }
+    bool empty() const { return index_.empty(); }
 
     // Precondition: !Contains(id). Returns the number of entries evicted to make room (0 or 1).
     size_t Insert(std::string_view id, Value value, TimePoint at) {

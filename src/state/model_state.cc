@@ -83,6 +83,9 @@ void ModelState::AddPredictions(std::vector<ingest::PredictionEvent>& events) {
   std::vector<std::vector<int64_t>> bin_counts(bin_counters_.size());
   for (size_t c = 0; c < bin_counters_.size(); ++c)
     bin_counts[c].assign(bin_counters_[c].size(), 0);
+  const VersionMetrics* version_run = nullptr;
+  std::string_view version_name;
+  size_t run_length = 0;
   for (ingest::PredictionEvent& ev : events) {
     columns_.Add(ev, now, &flags, &bins);
     for (size_t c = 0; c < bins.size() && c < bin_counts.size(); ++c) {
@@ -93,8 +96,15 @@ void ModelState::AddPredictions(std::vector<ingest::PredictionEvent>& events) {
       range[c] += (flags[c] & kOutOfRange) ? 1 : 0;
       unseen[c] += (flags[c] & kUnseenCategory) ? 1 : 0;
     }
-    const VersionMetrics& version = VersionMetricsLocked(ev.model_version);
-    version.predictions.Inc();
+    // Events of one request nearly always share a version: count them per run of equal versions.
+    if (version_run == nullptr || ev.model_version != version_name) {
+      if (version_run != nullptr) version_run->predictions.Inc(static_cast<double>(run_length));
+      version_run = &VersionMetricsLocked(ev.model_version);
+      version_name = ev.model_version;
+      run_length = 0;
+    }
+    ++run_length;
+    const VersionMetrics& version = *version_run;
     if (!std::isnan(ev.latency_ms)) version.latency.Observe(ev.latency_ms / 1000.0);
     if (ev.error == 1) version.errors.Inc();
     if (!ev.id.empty()) {
@@ -115,6 +125,7 @@ void ModelState::AddPredictions(std::vector<ingest::PredictionEvent>& events) {
       }
     }
   }
+  if (version_run != nullptr) version_run->predictions.Inc(static_cast<double>(run_length));
   if (const auto& d = schema_->config().window.duration) ExpireLocked(now - *d);
   for (size_t c = 0; c < bin_counts.size() && c < bin_counters_.size(); ++c) {
     for (size_t b = 0; b < bin_counts[c].size(); ++b) {
@@ -270,6 +281,7 @@ void ModelState::Evaluate() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto& d = config.window.duration) ExpireLocked(started - *d);
+    columns_.Sync();
     status.name = schema_->name();
     status.task = TaskName(schema_->task());
     FillLiveSizesLocked(&status);
