@@ -212,33 +212,36 @@ DriftOutcome FinishKs(const PendingKs& pending) {
 }
 
 double NumericalWindowState::WassersteinToReference() const {
-  // The same sum as WassersteinDistance(reference, window), merging the reference's distinct
-  // values with the sorted window values.
+  // The same sum as WassersteinDistance(reference, window) over the pooled points in increasing
+  // order. The slot counts say how many window values precede each reference value and how many
+  // equal it, so the points come in order without comparing values.
   const std::span<const double> distinct = reference_->distinct_values();
   const std::span<const int64_t> counts = reference_->distinct_counts();
   const auto nu = static_cast<double>(reference_->size());
   const auto nv = static_cast<double>(values_.size());
   internal::WindowValues::Cursor cursor(values_);
-  size_t i = 0;
   int64_t cu = 0;
   int64_t cv = 0;
   CompensatedSum sum;
   double x = std::min(distinct[0], values_.min());
-  while (true) {
-    while (i < distinct.size() && distinct[i] == x) cu += counts[i++];
-    while (cursor.valid() && cursor.value() == x) {
-      ++cv;
-      cursor.Next();
-    }
-    if (i == distinct.size() && !cursor.valid()) break;
-    const double next = !cursor.valid() || (i < distinct.size() && distinct[i] <= cursor.value())
-                            ? distinct[i]
-                            : cursor.value();
-    const double cdf_diff = static_cast<double>(cu) / nu - static_cast<double>(cv) / nv;
-    sum.Add(std::abs(cdf_diff) * (next - x));
+  // Adds |F_u - F_v| over [x, next), the ECDFs as of x.
+  const auto step = [&](double next) {
+    sum.Add(std::abs(static_cast<double>(cu) / nu - static_cast<double>(cv) / nv) * (next - x));
     x = next;
+  };
+  for (size_t i = 0;; ++i) {
+    for (int64_t k = slot_counts_[2 * i]; k > 0; --k) {
+      step(cursor.value());
+      cursor.Next();
+      ++cv;
+    }
+    if (i == distinct.size()) break;
+    step(distinct[i]);
+    cu += counts[i];
+    for (int64_t k = slot_counts_[2 * i + 1]; k > 0; --k) cursor.Next();
+    cv += slot_counts_[2 * i + 1];
   }
-  return std::max(sum.value(), 0.0);
+  return sum.value();
 }
 
 DriftOutcome NumericalWindowState::Evaluate(DriftTest test) const {
