@@ -4,14 +4,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
-#include <list>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 namespace modelmon::performance {
 
@@ -37,7 +37,8 @@ namespace modelmon::performance {
 // max_predictions and max_labels below 1 are treated as 1.
 //
 // Memory: at most max_predictions + max_labels pending entries and max_joined_ids remembered ids
-// (each holding its id string plus hash-table and list overhead), whatever the input.
+// (each holding its id string, a slot and at most two 16-byte index buckets; holes left by joins
+// are bounded by the entry count plus 1024), whatever the input.
 // Not thread-safe; callers serialise access.
 // Complexity: AddPrediction, AddLabel O(1) average (hash lookups on the id, O(|id|) hashing);
 // Expire O(1 + entries dropped); the pending counts O(1).
@@ -76,13 +77,17 @@ class JoinStore {
 
   // Takes ownership of `p` when stored or joined; drops it on kDuplicate.
   Result AddPrediction(std::string_view id, Prediction p, TimePoint now) {
-    if ((!joined_ids_.empty() && joined_ids_.count(id) != 0) || predictions_.Contains(id))
+    if (!joined_ids_.empty() && joined_ids_.count(id) != 0) {
       return {Outcome::kDuplicate, std::nullopt, 0};
-    if (auto label = labels_.empty() ? std::nullopt : labels_.Take(id)) {
+    }
+    // An id cannot have both a pending label and a pending prediction: they would have joined.
+    if (auto label = labels_.Take(id)) {
       Remember(id);
       return {Outcome::kJoined, Joined{std::move(p), std::move(label->value), now, label->at}, 0};
     }
-    return {Outcome::kStored, std::nullopt, predictions_.Insert(id, std::move(p), now)};
+    const std::optional<size_t> evicted = predictions_.TryInsert(id, std::move(p), now);
+    if (!evicted) return {Outcome::kDuplicate, std::nullopt, 0};
+    return {Outcome::kStored, std::nullopt, *evicted};
   }
 
   // Takes ownership of `l` when stored or joined; drops it on kDuplicate.
@@ -92,9 +97,12 @@ class JoinStore {
       return {Outcome::kJoined,
               Joined{std::move(prediction->value), std::move(l), prediction->at, now}, 0};
     }
-    if ((!joined_ids_.empty() && joined_ids_.count(id) != 0) || labels_.Contains(id))
+    if (!joined_ids_.empty() && joined_ids_.count(id) != 0) {
       return {Outcome::kDuplicate, std::nullopt, 0};
-    return {Outcome::kStored, std::nullopt, labels_.Insert(id, std::move(l), now)};
+    }
+    const std::optional<size_t> evicted = labels_.TryInsert(id, std::move(l), now);
+    if (!evicted) return {Outcome::kDuplicate, std::nullopt, 0};
+    return {Outcome::kStored, std::nullopt, *evicted};
   }
 
   // Drops pending entries (both kinds) whose arrival + ttl <= now. Recently-joined ids are bounded
@@ -106,8 +114,11 @@ class JoinStore {
   size_t remembered_joined_ids() const { return joined_ids_.size(); }
 
  private:
-  // Pending entries of one kind: a list in arrival order (oldest first) plus an index by id. The
-  // index keys view the ids stored in the list nodes, which never move.
+  // Pending entries of one kind in arrival order: a deque of slots, where an entry taken out of
+  // the middle leaves a hole until it reaches the front (or a compaction, once holes outnumber
+  // entries), and an open-addressing index (linear probing, backward-shift deletion, load <= 1/2)
+  // from the id's hash to the slot's sequence number. A lookup touches one index bucket run and
+  // one slot; each id is hashed once per call.
   template <typename Value>
   class Pending {
    public:
@@ -119,52 +130,152 @@ class JoinStore {
 
     Pending(size_t capacity, std::chrono::nanoseconds ttl) : capacity_(capacity), ttl_(ttl) {}
 
-    bool Contains(std::string_view id) const { return !index_.empty() && index_.count(id) != 0; }
-    size_t size() const { return index_.size(); }
-    bool empty() const { return index_.empty(); }
+    bool Contains(std::string_view id) const {
+      return live_ != 0 && FindBucket(id, HashOf(id)) != kNotFound;
+    }
+    size_t size() const { return live_; }
+    bool empty() const { return live_ == 0; }
 
-    // Precondition: !Contains(id). Returns the number of entries evicted to make room (0 or 1).
-    size_t Insert(std::string_view id, Value value, TimePoint at) {
+    // Stores the entry unless `id` is pending already: nullopt (and `value` dropped) for a
+    // duplicate, otherwise the number of oldest entries evicted to make room (0 or 1).
+    std::optional<size_t> TryInsert(std::string_view id, Value value, TimePoint at) {
+      const uint64_t hash = HashOf(id);
+      if (live_ != 0 && FindBucket(id, hash) != kNotFound) return std::nullopt;
       size_t evicted = 0;
-      while (order_.size() >= capacity_) {
-        PopFront();
+      while (live_ >= capacity_) {
+        DropFront();
         ++evicted;
       }
-      order_.push_back(Entry{std::string(id), std::move(value), at});
-      index_.emplace(order_.back().id, std::prev(order_.end()));
+      if (2 * (live_ + 1) > index_.size()) Rehash(std::max<size_t>(16, 2 * index_.size()));
+      const uint64_t seq = base_seq_ + slots_.size();
+      slots_.push_back(Slot{std::string(id), std::move(value), at, hash, true});
+      Place(hash, seq);
+      ++live_;
       return evicted;
     }
 
     // Removes and returns the entry for `id`, if any.
     std::optional<Entry> Take(std::string_view id) {
-      const auto found = index_.find(id);
-      if (found == index_.end()) return std::nullopt;
-      const auto node = found->second;
-      index_.erase(found);
-      std::optional<Entry> entry(std::move(*node));
-      order_.erase(node);
+      if (live_ == 0) return std::nullopt;
+      const size_t bucket = FindBucket(id, HashOf(id));
+      if (bucket == kNotFound) return std::nullopt;
+      Slot& slot = slots_[index_[bucket].seq - base_seq_];
+      std::optional<Entry> entry(Entry{std::move(slot.id), std::move(slot.value), slot.at});
+      EraseBucket(bucket);
+      slot.live = false;
+      slot.id = std::string();
+      slot.value = Value();
+      --live_;
+      TrimFront();
+      if (slots_.size() > 2 * live_ + 1024) Compact();
       return entry;
+    }
+
+    // Visits the entries oldest first as f(id, value, arrival).
+    template <typename F>
+    void ForEach(F& f) const {
+      for (const Slot& slot : slots_) {
+        if (slot.live) f(slot.id, slot.value, slot.at);
+      }
     }
 
     size_t Expire(TimePoint now) {
       size_t dropped = 0;
-      while (!order_.empty() && now - order_.front().at >= ttl_) {
-        PopFront();
+      while (live_ != 0 && now - slots_.front().at >= ttl_) {
+        DropFront();
         ++dropped;
       }
       return dropped;
     }
 
    private:
-    void PopFront() {
-      index_.erase(std::string_view(order_.front().id));
-      order_.pop_front();
+    struct Slot {
+      std::string id;
+      Value value;
+      TimePoint at;
+      uint64_t hash;
+      bool live;
+    };
+    struct Bucket {
+      uint64_t hash = 0;
+      uint64_t seq = kEmpty;
+    };
+    static constexpr uint64_t kEmpty = ~uint64_t{0};
+    static constexpr size_t kNotFound = ~size_t{0};
+
+    static uint64_t HashOf(std::string_view id) { return std::hash<std::string_view>{}(id); }
+    size_t Mask() const { return index_.size() - 1; }
+
+    size_t FindBucket(std::string_view id, uint64_t hash) const {
+      for (size_t b = hash & Mask();; b = (b + 1) & Mask()) {
+        const Bucket& bucket = index_[b];
+        if (bucket.seq == kEmpty) return kNotFound;
+        if (bucket.hash == hash && slots_[bucket.seq - base_seq_].id == id) return b;
+      }
+    }
+
+    void Place(uint64_t hash, uint64_t seq) {
+      size_t b = hash & Mask();
+      while (index_[b].seq != kEmpty) b = (b + 1) & Mask();
+      index_[b] = Bucket{hash, seq};
+    }
+
+    // Backward-shift deletion: later buckets of the run move up unless already at or past home.
+    void EraseBucket(size_t hole) {
+      for (size_t b = (hole + 1) & Mask(); index_[b].seq != kEmpty; b = (b + 1) & Mask()) {
+        const size_t home = index_[b].hash & Mask();
+        const bool stays = hole <= b ? (hole < home && home <= b) : (hole < home || home <= b);
+        if (!stays) {
+          index_[hole] = index_[b];
+          hole = b;
+        }
+      }
+      index_[hole] = Bucket{};
+    }
+
+    // Precondition: live_ > 0 (so the front slot, after TrimFront, is live).
+    void DropFront() {
+      const Slot& front = slots_.front();
+      size_t b = front.hash & Mask();
+      while (index_[b].seq != base_seq_) b = (b + 1) & Mask();
+      EraseBucket(b);
+      slots_.pop_front();
+      ++base_seq_;
+      --live_;
+      TrimFront();
+    }
+
+    void TrimFront() {
+      while (!slots_.empty() && !slots_.front().live) {
+        slots_.pop_front();
+        ++base_seq_;
+      }
+    }
+
+    void Rehash(size_t buckets) {
+      index_.assign(buckets, Bucket{});
+      for (size_t i = 0; i < slots_.size(); ++i) {
+        if (slots_[i].live) Place(slots_[i].hash, base_seq_ + i);
+      }
+    }
+
+    // Drops the holes; sequence numbers restart after the last one used.
+    void Compact() {
+      std::deque<Slot> live;
+      for (Slot& slot : slots_) {
+        if (slot.live) live.push_back(std::move(slot));
+      }
+      base_seq_ += slots_.size();
+      slots_ = std::move(live);
+      Rehash(index_.size());
     }
 
     size_t capacity_;
     std::chrono::nanoseconds ttl_;
-    std::list<Entry> order_;
-    std::unordered_map<std::string_view, typename std::list<Entry>::iterator> index_;
+    std::deque<Slot> slots_;  // Oldest first; the front slot is live whenever live_ > 0.
+    uint64_t base_seq_ = 0;   // Sequence number of slots_.front().
+    size_t live_ = 0;
+    std::vector<Bucket> index_;  // Size 0 or a power of two.
   };
 
   // Adds `id` to the recently-joined FIFO. Precondition: it is not in the set.

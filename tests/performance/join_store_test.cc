@@ -299,5 +299,42 @@ TEST(JoinStoreTest, MatchesReferenceModelAndStaysBounded) {
   for (size_t c : counts) EXPECT_GT(c, 1000u);
 }
 
+// Each prediction is labelled one step later, except 1% that never are: joins leave holes behind
+// the oldest pending entries, so the store compacts many times along the way.
+TEST(JoinStoreTest, MatchesReferenceModelThroughCompactions) {
+  Store::Options o;
+  o.max_predictions = 5000;
+  o.prediction_ttl = seconds(1000000);
+  o.max_labels = 5000;
+  o.label_ttl = seconds(1000000);
+  o.max_joined_ids = 300;
+  Store store(o);
+  ReferenceModel model(o);
+  uint64_t state = 0x2545f4914f6cdd1du;
+  auto next = [&state](uint64_t bound) {
+    state = state * 6364136223846793005u + 1442695040888963407u;
+    return (state >> 33) % bound;
+  };
+  TimePoint now = kT0;
+  size_t joined = 0;
+  auto add = [&](bool prediction, const std::string& id, int64_t step) {
+    const Store::Result r = prediction ? store.AddPrediction(id, static_cast<int>(step), now)
+                                       : store.AddLabel(id, "l", now);
+    ASSERT_EQ(r.outcome, model.Add(prediction, id, now)) << "step " << step;
+    joined += r.outcome == Outcome::kJoined ? 1 : 0;
+    ASSERT_EQ(store.pending_predictions(), model.predictions()) << "step " << step;
+    ASSERT_EQ(store.pending_labels(), model.labels()) << "step " << step;
+  };
+  for (int64_t step = 0; step < 60000; ++step) {
+    now += seconds(1);
+    add(true, Name(next(100) == 0 ? "stuck" : "id", step), step);
+    if (step > 0) add(false, Name("id", step - 1), step);
+    if (next(10) == 0) add(next(2) == 0, Name("id", step - static_cast<int64_t>(next(20))), step);
+  }
+  // Far more joins (holes) than the 1024 + 2 x pending that trigger a compaction.
+  EXPECT_GT(joined, 50000u);
+  EXPECT_GT(store.pending_predictions(), 400u);  // The stuck ones, oldest first.
+}
+
 }  // namespace
 }  // namespace modelmon::performance
