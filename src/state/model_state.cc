@@ -74,13 +74,21 @@ ModelState::JoinStore::Options ModelState::JoinOptionsFor(const PerformanceConfi
 void ModelState::AddPredictions(std::vector<ingest::PredictionEvent>& events) {
   if (events.empty()) return;
   const auto now = clock_->Now();
-  std::vector<uint8_t> flags;
-  std::vector<uint32_t> bins;
-  std::vector<int64_t> missing(schema_->columns().size()), range(missing.size()),
-      unseen(missing.size());
   std::lock_guard<std::mutex> lock(mu_);
+  // Per-request tallies in buffers reused across requests (no allocation per request).
+  IngestScratch& scratch = scratch_;
+  std::vector<uint8_t>& flags = scratch.flags;
+  std::vector<uint32_t>& bins = scratch.bins;
+  const size_t num_columns = schema_->columns().size();
+  std::vector<int64_t>& missing = scratch.missing;
+  std::vector<int64_t>& range = scratch.range;
+  std::vector<int64_t>& unseen = scratch.unseen;
+  missing.assign(num_columns, 0);
+  range.assign(num_columns, 0);
+  unseen.assign(num_columns, 0);
   // Bin counts of this batch, added to the fleet counters once at the end.
-  std::vector<std::vector<int64_t>> bin_counts(bin_counters_.size());
+  std::vector<std::vector<int64_t>>& bin_counts = scratch.bin_counts;
+  bin_counts.resize(bin_counters_.size());
   for (size_t c = 0; c < bin_counters_.size(); ++c)
     bin_counts[c].assign(bin_counters_[c].size(), 0);
   const VersionMetrics* version_run = nullptr;

@@ -137,6 +137,14 @@ class ModelState {
   void FillLiveSizesLocked(ModelStatus* status) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishLocked(const ModelStatus& status) EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Buffers of AddPredictions(), kept between calls.
+  struct IngestScratch {
+    std::vector<uint8_t> flags;
+    std::vector<uint32_t> bins;
+    std::vector<int64_t> missing, range, unseen;
+    std::vector<std::vector<int64_t>> bin_counts;
+  };
+
   const std::shared_ptr<const ingest::ModelSchema> schema_;
   DaemonMetrics* const metrics_;
   const Clock* const clock_;
@@ -163,6 +171,7 @@ class ModelState {
   std::vector<metrics::Gauge> reference_shares_ GUARDED_BY(mu_);
   ModelStatus last_ GUARDED_BY(mu_);
   JoinStore join_ GUARDED_BY(mu_);
+  IngestScratch scratch_ GUARDED_BY(mu_);
   PerformanceWindows performance_ GUARDED_BY(mu_);
   // Series published by the last evaluation, keyed by (column, test); removed when a verdict is
   // withdrawn (insufficient data, reference replaced).
