@@ -316,10 +316,23 @@ HttpResponse Service::Handle(const HttpRequest& request) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  metrics_->http_duration.With({{"handler", handler}}).Observe(seconds);
-  metrics_->http_requests.With({{"handler", handler}, {"code", std::to_string(response.status)}})
-      .Inc();
+  const RequestSeries& series = RequestSeriesFor(handler, response.status);
+  series.duration.Observe(seconds);
+  series.requests.Inc();
   return response;
+}
+
+const Service::RequestSeries& Service::RequestSeriesFor(const std::string& handler, int status) {
+  std::lock_guard<std::mutex> lock(request_series_mu_);
+  auto key = std::make_pair(handler, status);
+  auto it = request_series_.find(key);
+  if (it == request_series_.end()) {
+    RequestSeries series{
+        metrics_->http_requests.With({{"handler", handler}, {"code", std::to_string(status)}}),
+        metrics_->http_duration.With({{"handler", handler}})};
+    it = request_series_.emplace(std::move(key), series).first;
+  }
+  return it->second;
 }
 
 HttpResponse Service::Route(const HttpRequest& request, std::string* handler) {
@@ -427,6 +440,14 @@ HttpResponse Service::Ingest(const HttpRequest& request, bool predictions) {
     }
     const size_t accepted = batch.events.size();
     apply(batch.events);
+    if (batch.errors.empty()) {
+      // The common answer, without building a JSON document.
+      HttpResponse r;
+      r.body = "{\"accepted\":";
+      r.body += std::to_string(accepted);
+      r.body += ",\"rejected\":0,\"errors\":[]}\n";
+      return r;
+    }
     json errors = json::array();
     for (const auto& e : batch.errors) {
       metrics_->rejected.With({{"kind", kind}, {"reason", ingest::RejectReasonName(e.reason)}})

@@ -2,12 +2,15 @@
 #define MODELMON_SERVER_SERVICE_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "ingest/event_parser.h"
 #include "metrics/metrics.h"
 #include "modelmon/clock.h"
@@ -73,6 +76,13 @@ class Service {
   HttpResponse PutReference(const HttpRequest& request, size_t model);
   HttpResponse Promote(size_t model);
   HttpResponse AlertList() const;
+  // The request counter and latency histogram of (handler, status), created on first use. Handlers
+  // and statuses come from a fixed set, so the cache stays small. The reference stays valid.
+  struct RequestSeries {
+    metrics::Counter requests;
+    metrics::Histogram duration;
+  };
+  const RequestSeries& RequestSeriesFor(const std::string& handler, int status);
 
   const Config config_;
   const Clock* const clock_;
@@ -83,6 +93,9 @@ class Service {
   std::unique_ptr<state::Alerting> alerting_;
   std::unique_ptr<Notifier> notifier_;  // Null when no notifier is configured.
   std::atomic<bool> ready_{false};
+  std::mutex request_series_mu_;
+  std::map<std::pair<std::string, int>, RequestSeries> request_series_
+      GUARDED_BY(request_series_mu_);
 };
 
 // A JSON error body {"error": message}.
