@@ -120,6 +120,32 @@ void BM_IngestBatch(benchmark::State& state) {
 }
 BENCHMARK(BM_IngestBatch)->Arg(10000)->Unit(benchmark::kMillisecond);
 
+// One event per request, as a model server posting each prediction.
+void BM_IngestSingle(benchmark::State& state) {
+  Fixture fx = Make(10000);
+  std::vector<std::string> singles;
+  for (const std::string& body : fx.bodies) {
+    // Split each batch "[{...},{...}]" into its events.
+    const std::string delimiter = "},{\"model\"";
+    size_t begin = 1;
+    for (size_t end = body.find(delimiter, begin); end != std::string::npos;
+         end = body.find(delimiter, begin)) {
+      singles.push_back(body.substr(begin, end + 1 - begin));
+      begin = end + 2;
+    }
+    singles.push_back(body.substr(begin, body.size() - 1 - begin));
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    server::HttpRequest req{"POST", "/v1/predictions", "application/json", "",
+                            singles[i++ % singles.size()]};
+    auto resp = fx.service->Handle(req);
+    benchmark::DoNotOptimize(resp);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_IngestSingle)->Unit(benchmark::kMicrosecond);
+
 void BM_CopyBody(benchmark::State& state) {
   std::mt19937_64 rng(42);
   std::string body = Batch(rng, 0.3, 0);
