@@ -43,16 +43,20 @@ std::string ConfigYaml(size_t window, size_t reference) {
 }
 
 // A JSON array of kBatch events; `shift` moves the numerical means (drift).
-std::string Batch(std::mt19937_64& rng, double shift, size_t first_id) {
+std::string Batch(std::mt19937_64& rng, double shift, size_t first_id, bool ids = true) {
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_int_distribution<int> category(0, 19);
   std::string body = "[";
   char num[64];
   for (size_t i = 0; i < kBatch; ++i) {
     if (i) body += ',';
-    body += "{\"model\":\"m\",\"model_version\":\"v1\",\"id\":\"r";
-    body += std::to_string(first_id + i);
-    body += "\",\"timestamp\":1764400000.5,\"features\":{";
+    body += "{\"model\":\"m\",\"model_version\":\"v1\",";
+    if (ids) {
+      body += "\"id\":\"r";
+      body += std::to_string(first_id + i);
+      body += "\",";
+    }
+    body += "\"timestamp\":1764400000.5,\"features\":{";
     for (int f = 0; f < kNumerical; ++f) {
       std::snprintf(num, sizeof num, "\"n%d\":%.6g,", f, normal(rng) * (1 + f) + shift);
       body += num;
@@ -75,7 +79,7 @@ struct Fixture {
   std::vector<std::string> bodies;  // Drifted batches with distinct ids to cycle through.
 };
 
-Fixture Make(size_t window) {
+Fixture Make(size_t window, bool ids = true) {
   Fixture fx;
   auto loaded = LoadConfigString(ConfigYaml(window, 10000));
   if (!loaded.ok()) {
@@ -100,13 +104,13 @@ Fixture Make(size_t window) {
   };
   for (int i = 0; i < 10; ++i) post(Batch(rng, 0.0, (id += kBatch)));  // The reference.
   // More distinct ids than the join store keeps (100k pending), so that every event is new to it.
-  for (int i = 0; i < 128; ++i) fx.bodies.push_back(Batch(rng, 0.3, (id += kBatch)));
+  for (int i = 0; i < 128; ++i) fx.bodies.push_back(Batch(rng, 0.3, (id += kBatch), ids));
   for (size_t n = 0; n < window; n += kBatch) post(fx.bodies[(n / kBatch) % fx.bodies.size()]);
   return fx;
 }
 
 void BM_IngestBatch(benchmark::State& state) {
-  Fixture fx = Make(static_cast<size_t>(state.range(0)));
+  Fixture fx = Make(static_cast<size_t>(state.range(0)), state.range(1) != 0);
   size_t i = 0, bytes = 0;
   for (auto _ : state) {
     const std::string& body = fx.bodies[i++ % fx.bodies.size()];
@@ -118,7 +122,8 @@ void BM_IngestBatch(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kBatch));
 }
-BENCHMARK(BM_IngestBatch)->Arg(10000)->Unit(benchmark::kMillisecond);
+// Args: window size, whether events carry an id (and wait in the join store).
+BENCHMARK(BM_IngestBatch)->Args({10000, 1})->Args({10000, 0})->Unit(benchmark::kMillisecond);
 
 // One event per request, as a model server posting each prediction.
 void BM_IngestSingle(benchmark::State& state) {
