@@ -5,6 +5,7 @@
 #include <map>
 
 #include "detectors/compensated_sum.h"
+#include "detectors/radix_sort.h"
 #include "detectors/statistics.h"
 
 namespace modelmon::detectors {
@@ -153,7 +154,7 @@ void NumericalWindowState::Remove(double value) {
 
 void NumericalWindowState::Assign(std::vector<double> values) {
   std::erase_if(values, [](double v) { return !std::isfinite(v); });
-  std::sort(values.begin(), values.end());
+  internal::SortDoubles(values);
   std::fill(slot_counts_.begin(), slot_counts_.end(), 0);
   std::fill(bin_counts_.begin(), bin_counts_.end(), 0.0);
   // One merge pass against the sorted distinct values and bin edges instead of a search per value.
