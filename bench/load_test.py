@@ -11,7 +11,8 @@ Every figure is the median of --runs runs of modelmon_loadgen against a daemon s
   memory    VmRSS with the reference loaded and the window empty, then full (10k and 100k windows):
             bytes per windowed feature value (target <= 32);
   soak      (--soak) 10 minutes of batched ingest at half of the maximum rate: RSS within 5%.
-A plot of batched throughput against window size and feature count goes to --plot (skip: "").
+A plot of batched throughput against window size and feature count goes to --plot (skip: "");
+--perf profiles one batched run with perf record -g.
 Writes OUT/load_results.json and OUT/load_table.md and prints the table.
 """
 import argparse
@@ -169,6 +170,28 @@ def throughput_tests(data, results):
              'p99_us': median(r['latency_us']['p99'] for r in v)} for k, v in runs.items()}
     results['median'] = m
     results['half_rate'] = half
+
+
+def profile(data, results):
+    """perf record -g of the daemon during one batched run; the top symbols go to the results."""
+    d = Daemon(os.path.join(data, 'modelmon.yaml'), 'daemon-perf')
+    perf_data = os.path.join(ARGS.out, 'perf.data')
+    try:
+        fill(d, data, 11000)
+        perf = subprocess.Popen(['perf', 'record', '-g', '-o', perf_data, '-p', str(d.proc.pid),
+                                 '--', 'sleep', str(ARGS.duration)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run = loadgen(d.port, '/v1/predictions', os.path.join(data, 'batches.jsonl'),
+                      ARGS.batch_connections, ARGS.duration, warmup=0)
+        perf.wait()
+    finally:
+        d.stop()
+    report = subprocess.run(['perf', 'report', '-i', perf_data, '--no-children', '--stdio',
+                             '--sort', 'symbol', '-g', 'none', '--percent-limit', '0.5'],
+                            capture_output=True, text=True).stdout
+    top = [line for line in report.splitlines() if line.strip() and not line.startswith('#')]
+    results['perf'] = {'mb_per_s': run['mb_per_s'], 'top': top[:15]}
+    log('perf: %s (perf report -i %s --no-children)' % (perf_data, perf_data))
 
 
 def memory_tests(data, results):
@@ -347,6 +370,8 @@ def main():
     p.add_argument('--no-memory', action='store_true')
     p.add_argument('--soak', action='store_true')
     p.add_argument('--soak-seconds', type=int, default=600)
+    p.add_argument('--perf', action='store_true',
+                   help='perf record -g the daemon during one batched run (OUT/perf.data)')
     ARGS = p.parse_args()
     os.makedirs(ARGS.out, exist_ok=True)
     with open('/proc/loadavg') as f:
@@ -359,6 +384,8 @@ def main():
         for line in f:
             g.write(line.replace('"model":"bench"', '"model":"warmup"'))
     throughput_tests(data, results)
+    if ARGS.perf:
+        profile(data, results)
     if not ARGS.no_memory:
         memory_tests(data, results)
     if ARGS.soak:
@@ -378,6 +405,10 @@ def main():
               ARGS.single_connections, ' '.join(load_before), ' '.join(results['loadavg_after']),
               results['window_events'], ', '.join(results['tests'])))
     print(text)
+    if 'perf' in results:
+        print('\nperf report --no-children, batched ingest at %.1f MB/s, top 15 symbols:' %
+              results['perf']['mb_per_s'])
+        print('\n'.join(results['perf']['top']))
 
 
 if __name__ == '__main__':
