@@ -664,11 +664,12 @@ class DiscardEndpointTest(unittest.TestCase):
 
     def test_enabled_reads_and_drops_the_body_with_ingest_auth(self):
         with tempfile.TemporaryDirectory() as tmp:
-            d = Daemon(tmp, server_extra='  auth: {ingest_token: "in-secret"}\n',
+            token = 'discard-test-ingest-token'
+            d = Daemon(tmp, server_extra='  auth: {ingest_token: "%s"}\n' % token,
                        run_args=['--bench-discard-endpoint'])
             try:
                 body = json.dumps([event(1.0, 2.0, 'x', i) for i in range(10)])
-                auth = {'Authorization': 'Bearer in-secret'}
+                auth = {'Authorization': 'Bearer ' + token}
                 status, _, data = d.request('POST', '/v1/discard', body, headers=auth)
                 self.assertEqual(status, 200)
                 self.assertEqual(json.loads(data), {'accepted': 0, 'rejected': 0, 'errors': [],
