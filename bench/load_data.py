@@ -58,7 +58,7 @@ def main():
     with open(os.path.join(a.out, 'modelmon.yaml'), 'w') as f:
         f.write('# Written by bench/load_data.py: the load-test model.\n')
         f.write('server:\n  listen: "127.0.0.1:0"\n')
-        f.write('log: {level: warn}\n')
+        f.write('log: {level: info}\n')
         f.write('models:\n  - name: bench\n    task: binary_classification\n')
         f.write('    classes: ["0", "1"]\n    positive_class: "1"\n    features:\n')
         for n in num_names:
