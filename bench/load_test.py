@@ -189,7 +189,8 @@ def profile(data, results):
     report = subprocess.run(['perf', 'report', '-i', perf_data, '--no-children', '--stdio',
                              '--sort', 'symbol', '-g', 'none', '--percent-limit', '0.5'],
                             capture_output=True, text=True).stdout
-    top = [line for line in report.splitlines() if line.strip() and not line.startswith('#')]
+    top = [re.sub(r'(\s+-)*\s*$', '', line)[:140] for line in report.splitlines()
+           if line.strip() and not line.startswith('#')]
     results['perf'] = {'mb_per_s': run['mb_per_s'], 'top': top[:15]}
     log('perf: %s (perf report -i %s --no-children)' % (perf_data, perf_data))
 

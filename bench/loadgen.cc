@@ -467,7 +467,8 @@ class LoadGenerator {
         }
         if (static_cast<size_t>(n) < sizeof chunk) return;
       } else if (n == 0) {
-        Reconnect(i, "closed_by_server");
+        // An idle connection closed by the server's keep-alive timeout is not a failed request.
+        Reconnect(i, c.busy ? "closed_by_server" : "closed_idle_by_server");
         return;
       } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
         return;
@@ -520,8 +521,8 @@ class LoadGenerator {
       backlog_.push_back(due);
     }
     while (!backlog_.empty() && !idle_.empty()) {
-      const size_t i = idle_.back();
-      idle_.pop_back();
+      const size_t i = idle_.front();  // FIFO: every connection takes turns.
+      idle_.pop_front();
       const int64_t due = backlog_.front();
       backlog_.pop_front();
       Send(i, due);
@@ -607,7 +608,7 @@ class LoadGenerator {
   int scrape_timer_ = -1;
   sockaddr_in addr_{};
   std::vector<Connection> conns_;
-  std::vector<size_t> idle_;     // Open loop: load connections waiting for a due request.
+  std::deque<size_t> idle_;      // Open loop: load connections waiting for a due request.
   std::deque<int64_t> backlog_;  // Open loop: due times of requests waiting for a connection.
   uint64_t scheduled_ = 0;
   int64_t start_ns_ = 0;
