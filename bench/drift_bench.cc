@@ -1,7 +1,8 @@
 // Drift evaluation cost: one evaluation of every test over a 10k reference and a 10k window, per
-// feature type, plus the per-event Add/Remove cost. Data comes from files written by
-// bench/drift_data.py so that the scipy baseline (bench/scipy_drift_baseline.py) computes the same
-// numbers on the same data; bench/run_drift_bench.sh runs both and prints the ratio.
+// feature type and for the 15 numerical + 5 categorical composite, plus the per-event Add/Remove
+// cost. Data comes from files written by bench/drift_data.py so that the scipy baseline
+// (bench/scipy_drift_baseline.py) computes the same numbers on the same data;
+// bench/run_benchmarks.sh runs both and prints the ratio.
 //
 // Usage: modelmon_drift_bench --data DIR [google-benchmark flags]
 
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -90,6 +92,50 @@ void BM_CategoricalEvaluateAllTests(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CategoricalEvaluateAllTests)->Unit(benchmark::kMicrosecond);
+
+// Column j of a file with `columns` whitespace-separated values per row.
+template <typename T>
+std::vector<T> Column(const std::vector<T>& cells, size_t columns, size_t j) {
+  std::vector<T> out;
+  for (size_t i = j; i < cells.size(); i += columns) out.push_back(cells[i]);
+  return out;
+}
+
+// The composite: one evaluation of ks + psi + wasserstein over 15 numerical features and
+// chi2 + psi over 5 categorical features, 10k reference and 10k window each (composite_*.txt from
+// bench/drift_data.py; scipy_drift_baseline.py computes the same on the same files).
+void BM_Composite15Numerical5Categorical(benchmark::State& state) {
+  constexpr size_t kNumerical = 15;
+  constexpr size_t kCategorical = 5;
+  const auto num_ref = ReadNumbers("composite_num_ref.txt");
+  const auto num_cur = ReadNumbers("composite_num_cur.txt");
+  const auto cat_ref = ReadWords("composite_cat_ref.txt");
+  const auto cat_cur = ReadWords("composite_cat_cur.txt");
+  std::vector<NumericalWindowState> numerical;
+  for (size_t j = 0; j < kNumerical; ++j) {
+    numerical.emplace_back(NumericalReference::Build(Column(num_ref, kNumerical, j), 10));
+    for (double v : Column(num_cur, kNumerical, j)) numerical.back().Add(v);
+  }
+  std::vector<CategoricalWindowState> categorical;
+  for (size_t j = 0; j < kCategorical; ++j) {
+    const auto ref = CategoricalReference::Build(Counts(Column(cat_ref, kCategorical, j)), 50);
+    categorical.emplace_back(ref);
+    for (const auto& w : Column(cat_cur, kCategorical, j)) categorical.back().Add(ref->BucketOf(w));
+  }
+  for (auto _ : state) {
+    for (const auto& window : numerical) {
+      for (DriftTest t : {DriftTest::kKs, DriftTest::kPsi, DriftTest::kWasserstein}) {
+        benchmark::DoNotOptimize(window.Evaluate(t));
+      }
+    }
+    for (const auto& window : categorical) {
+      for (DriftTest t : {DriftTest::kChi2, DriftTest::kPsi}) {
+        benchmark::DoNotOptimize(window.Evaluate(t));
+      }
+    }
+  }
+}
+BENCHMARK(BM_Composite15Numerical5Categorical)->Unit(benchmark::kMicrosecond);
 
 // One event entering and one leaving a full 10k window: the per-event cost of drift tracking.
 void BM_NumericalSlide(benchmark::State& state) {

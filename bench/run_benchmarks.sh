@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# modelmon against scipy / scikit-learn on the same data, in one run:
-#   1. one evaluation of every drift test over a 10k reference and a 10k window;
+# Every benchmark in one run: modelmon against scipy / scikit-learn on the same data, then the daemon
+# under load:
+#   1. one evaluation of every drift test over a 10k reference and a 10k window, for one feature and
+#      for the 15 numerical + 5 categorical composite;
 #   2. performance windows: per-event update cost (exact, ROC AUC included) for windows of 1e3, 1e4
-#      and 1e5 pairs, against scikit-learn recomputing the window.
-# Prints tables of medians and ratios. Release build with the bench preset; about 2 minutes.
+#      and 1e5 pairs, against scikit-learn recomputing the window;
+#   3. load tests (bench/run_load.sh): ingest against the discard endpoint, /metrics scrape cost,
+#      p99 at half load, RSS per windowed value, docs/benchmarks-throughput.png.
+# Prints tables of medians and ratios. Release build with the bench preset; about 6 minutes.
+# Arguments go to bench/load_test.py (e.g. --soak for the 10-minute RSS run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -36,6 +41,11 @@ for label, bm, key in [('numerical: ks, psi, wasserstein, jensen_shannon',
                        ('categorical (20 categories): chi2, psi, jensen_shannon',
                         'BM_CategoricalEvaluateAllTests', 'categorical_all_tests')]:
     print('%-58s %13.3e %13.3e %8.0fx' % (label, med[bm], scipy[key], scipy[key] / med[bm]))
+bm, key = 'BM_Composite15Numerical5Categorical', 'composite_15_numerical_5_categorical'
+ratio = scipy[key] / med[bm]
+print('%-58s %13.3e %13.3e %8.0fx  (target >= 100x: %s)' % (
+    'composite: 15 x (ks, psi, wasserstein) + 5 x (chi2, psi)', med[bm], scipy[key], ratio,
+    'met' if ratio >= 100 else 'NOT met'))
 print('numerical per-event slide (remove + add), 10k window: %.0f ns' %
       (med['BM_NumericalSlide'] * 1e9))
 print()
@@ -55,3 +65,6 @@ for w in (1000, 10000, 100000):
                                                    base / upd))
 print('(speed-up: sklearn recompute / (modelmon update + compute) per event)')
 PY
+echo
+# 3. Load tests of the daemon (bench/run_load.sh; options such as --soak are passed through).
+bench/run_load.sh "$@"

@@ -25,9 +25,11 @@ std::optional<modelmon::Config> Load(const std::string& path) {
   return std::move(*result.config);
 }
 
-int Run(const std::string& config_path, const std::string& log_format, const std::string& listen) {
+int Run(const std::string& config_path, const std::string& log_format, const std::string& listen,
+        bool bench_discard_endpoint) {
   auto config = Load(config_path);
   if (!config) return kExitConfig;
+  config->server.bench_discard_endpoint = bench_discard_endpoint;
   if (!log_format.empty()) {
     config->log_format =
         log_format == "json" ? modelmon::LogFormat::kJson : modelmon::LogFormat::kText;
@@ -77,6 +79,9 @@ int main(int argc, char** argv) {
   run->add_option("--log-format", log_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   run->add_option("--listen", listen, "host:port (overrides server.listen)");
+  // Hidden (no description): POST /v1/discard for the load tests in bench/run_load.sh.
+  bool bench_discard_endpoint = false;
+  run->add_flag("--bench-discard-endpoint", bench_discard_endpoint)->group("");
 
   std::string check_path;
   auto* check = app.add_subcommand("check-config", "validate a configuration file and exit");
@@ -112,5 +117,5 @@ int main(int argc, char** argv) {
     modelmon::ConfigureLogging(modelmon::LogFormat::kText, "info");
     return modelmon::RunDemoTraffic(demo_options);
   }
-  return Run(config_path, log_format, listen);
+  return Run(config_path, log_format, listen, bench_discard_endpoint);
 }

@@ -35,6 +35,10 @@ struct ServerConfig {
   std::string ingest_token;
   std::string admin_token;
   std::string read_token;
+  // Not a configuration key: set by the hidden `modelmon run --bench-discard-endpoint` flag for the
+  // load tests (bench/run_load.sh). Enables POST /v1/discard, which reads a request body through
+  // the same transport, limits and ingest authentication as POST /v1/predictions and drops it.
+  bool bench_discard_endpoint = false;
 };
 
 struct FeatureConfig {

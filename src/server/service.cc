@@ -344,7 +344,8 @@ HttpResponse Service::Route(const HttpRequest& request, std::string* handler) {
   if (!health) {
     const bool v1 = !segments.empty() && segments[0] == "v1";
     const bool ingest = v1 && segments.size() == 2 &&
-                        (segments[1] == "predictions" || segments[1] == "ground-truth");
+                        (segments[1] == "predictions" || segments[1] == "ground-truth" ||
+                         (segments[1] == "discard" && config_.server.bench_discard_endpoint));
     const bool admin = v1 && segments.size() >= 4 && segments[1] == "models";
     const char* scope = ingest ? "ingest" : admin ? "admin" : "read";
     const std::string& token = ingest  ? config_.server.ingest_token
@@ -384,6 +385,12 @@ HttpResponse Service::Route(const HttpRequest& request, std::string* handler) {
     *handler = predictions ? "predictions" : "ground_truth";
     if (method != "POST") return MethodNotAllowed("POST");
     return Ingest(request, predictions);
+  }
+  if (config_.server.bench_discard_endpoint && segments.size() == 2 && segments[0] == "v1" &&
+      segments[1] == "discard") {
+    *handler = "discard";
+    if (method != "POST") return MethodNotAllowed("POST");
+    return Discard(request);
   }
   if (segments.size() == 2 && segments[0] == "v1" && segments[1] == "alerts") {
     *handler = "alerts";
@@ -481,6 +488,14 @@ HttpResponse Service::Ingest(const HttpRequest& request, bool predictions) {
   return respond(batch, [&](std::vector<ingest::GroundTruthEvent>& events) {
     dispatch(events, [](state::ModelState& m, auto& e) { m.AddGroundTruth(e); });
   });
+}
+
+HttpResponse Service::Discard(const HttpRequest& request) {
+  // Shaped like an ingest response so that both cost the same to serialise and send.
+  return JsonResponse(200, json{{"accepted", 0},
+                                {"rejected", 0},
+                                {"errors", json::array()},
+                                {"discarded_bytes", request.body.size()}});
 }
 
 HttpResponse Service::AlertList() const {

@@ -71,6 +71,9 @@ class Service {
   Service(const Config& config, const Clock* clock);
   HttpResponse Route(const HttpRequest& request, std::string* handler);
   HttpResponse Ingest(const HttpRequest& request, bool predictions);
+  // POST /v1/discard (only with config.server.bench_discard_endpoint): the body was read by the
+  // transport; it is dropped and answered {"accepted": 0, ..., "discarded_bytes": N}. O(1).
+  HttpResponse Discard(const HttpRequest& request);
   HttpResponse ModelStatusResponse(size_t model) const;
   HttpResponse ModelList() const;
   HttpResponse PutReference(const HttpRequest& request, size_t model);

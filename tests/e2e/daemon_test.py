@@ -94,7 +94,8 @@ def event(a, b, c, i):
 
 
 class Daemon:
-    def __init__(self, workdir, log_format='text', extra_config='', server_extra='', env=None):
+    def __init__(self, workdir, log_format='text', extra_config='', server_extra='', env=None,
+                 run_args=()):
         self.workdir = workdir
         with open(os.path.join(workdir, 'reference.csv'), 'w') as f:
             f.write('a,b,c,prediction,score\n')
@@ -106,7 +107,9 @@ class Daemon:
                     extra_config)
         self.log_path = os.path.join(workdir, 'modelmon.log')
         self.log = open(self.log_path, 'w+')
-        self.proc = subprocess.Popen([ARGS.binary, '--config', self.config],
+        argv = [ARGS.binary] + (['run'] + list(run_args) if run_args else []) + ['--config',
+                                                                                 self.config]
+        self.proc = subprocess.Popen(argv,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
         self.port = None
@@ -644,6 +647,50 @@ class GraphiteTest(unittest.TestCase):
                 server.close()
                 if d.proc.poll() is None:
                     d.stop(signal.SIGKILL)
+
+
+class DiscardEndpointTest(unittest.TestCase):
+    """POST /v1/discard, the load tests' baseline, exists only with the hidden flag."""
+
+    def test_off_by_default(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Daemon(tmp)
+            try:
+                status, body = d.json('POST', '/v1/discard', [event(1.0, 2.0, 'x', 1)])
+                self.assertEqual(status, 404)
+                self.assertIn('error', body)
+            finally:
+                self.assertEqual(d.stop(), 0)
+
+    def test_enabled_reads_and_drops_the_body_with_ingest_auth(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            token = 'discard-test-ingest-token'
+            d = Daemon(tmp, server_extra='  auth: {ingest_token: "%s"}\n' % token,
+                       run_args=['--bench-discard-endpoint'])
+            try:
+                body = json.dumps([event(1.0, 2.0, 'x', i) for i in range(10)])
+                auth = {'Authorization': 'Bearer ' + token}
+                status, _, data = d.request('POST', '/v1/discard', body, headers=auth)
+                self.assertEqual(status, 200)
+                self.assertEqual(json.loads(data), {'accepted': 0, 'rejected': 0, 'errors': [],
+                                                    'discarded_bytes': len(body)})
+                status, _, _ = d.request('POST', '/v1/discard', body)
+                self.assertEqual(status, 401)
+                status, headers, _ = d.request('GET', '/v1/discard', headers=auth)
+                self.assertEqual((status, headers.get('Allow')), (405, 'POST'))
+                # Same transport limits as ingest: max_body_bytes is 65536 in BASE_CONFIG.
+                big = 'x' * 70000
+                status, _, _ = d.request('POST', '/v1/discard', big, headers=auth)
+                self.assertEqual(status, 413)
+                d.conn.close()
+                samples = parse_metrics(d.metrics())
+                self.assertEqual(metric(samples, 'modelmon_http_requests_total', handler='discard',
+                                        code='200'), 1)
+                # Nothing reached the model (the counter is absent or 0).
+                self.assertFalse(metric(samples, 'modelmon_events_total', model='fraud',
+                                         kind='prediction'))
+            finally:
+                self.assertEqual(d.stop(), 0)
 
 
 class CommandLineTest(unittest.TestCase):
