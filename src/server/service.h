@@ -3,11 +3,13 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "ingest/event_parser.h"
 #include "metrics/metrics.h"
 #include "modelmon/clock.h"
@@ -53,6 +55,12 @@ class Service {
   // calls this on its interval).
   void Evaluate();
 
+  // Writes the state snapshot to config.state.snapshot_path (true at once when snapshots are off):
+  // each model's state is copied under its lock, then encoded and written atomically outside every
+  // lock. A failure is logged and counted, never fatal. Serialised internally; callers keep it off
+  // request paths (the daemon calls it from its snapshot thread and once at shutdown).
+  bool WriteSnapshot() LOCKS_EXCLUDED(snapshot_mu_);
+
   // Readiness: false before start-up completes and once shutdown begins.
   void set_ready(bool ready) { ready_.store(ready); }
   bool ready() const { return ready_.load(); }
@@ -73,6 +81,9 @@ class Service {
   HttpResponse PutReference(const HttpRequest& request, size_t model);
   HttpResponse Promote(size_t model);
   HttpResponse AlertList() const;
+  // Restores the snapshot at snapshot_path_, if any, into the freshly built models, alerts and
+  // counters. A file that cannot be decoded is renamed aside and the daemon starts clean.
+  void RestoreSnapshot();
 
   const Config config_;
   const Clock* const clock_;
@@ -83,6 +94,9 @@ class Service {
   std::unique_ptr<state::Alerting> alerting_;
   std::unique_ptr<Notifier> notifier_;  // Null when no notifier is configured.
   std::atomic<bool> ready_{false};
+  std::string snapshot_path_;  // Resolved; empty when snapshots are off.
+  std::mutex snapshot_mu_;     // Serialises snapshot writes.
+  bool snapshot_failing_ GUARDED_BY(snapshot_mu_) = false;  // The last write failed (logged).
 };
 
 // A JSON error body {"error": message}.
