@@ -357,9 +357,9 @@ void Service::RestoreSnapshot() {
     if (registry_->RaiseCounter(c.name, c.labels, c.value)) ++counters;
   }
   spdlog::info(
-      "restored state snapshot {} taken {:.1f}s ago: {} model(s), {} window event(s), {} alert(s), "
-      "{} counter series, in {:.1f} ms",
-      path, down_seconds, restored.size(), events, alerts, counters,
+      "restored state snapshot {} taken at {:.3f} ({:.1f}s ago): {} model(s), {} window event(s), "
+      "{} alert(s), {} counter series, in {:.1f} ms",
+      path, snapshot.wall_time, down_seconds, restored.size(), events, alerts, counters,
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
           .count());
 }
@@ -367,6 +367,7 @@ void Service::RestoreSnapshot() {
 bool Service::WriteSnapshot() {
   if (snapshot_path_.empty()) return true;
   std::lock_guard<std::mutex> lock(snapshot_mu_);
+  const auto started = std::chrono::steady_clock::now();
   state::Snapshot snapshot;
   const auto now = clock_->Now();
   snapshot.wall_time = clock_->UnixSeconds();
@@ -375,9 +376,17 @@ bool Service::WriteSnapshot() {
   for (metrics::Registry::CounterValue& c : registry_->Counters("modelmon_")) {
     snapshot.counters.push_back({std::move(c.name), std::move(c.labels), c.value});
   }
+  const auto copied = std::chrono::steady_clock::now();
   const std::string bytes = state::EncodeSnapshot(snapshot);
+  const auto encoded = std::chrono::steady_clock::now();
   std::string error;
-  if (!state::WriteFileAtomically(snapshot_path_, bytes, &error)) {
+  const bool written = state::WriteFileAtomically(snapshot_path_, bytes, &error);
+  const auto done = std::chrono::steady_clock::now();
+  using Ms = std::chrono::duration<double, std::milli>;
+  spdlog::debug("state snapshot: {} bytes; copy {:.1f} ms, encode {:.1f} ms, write {:.1f} ms",
+                bytes.size(), Ms(copied - started).count(), Ms(encoded - copied).count(),
+                Ms(done - encoded).count());
+  if (!written) {
     metrics_->snapshot_write_failures.With({}).Inc();
     // Logged once per run of failures, not at every interval.
     if (!snapshot_failing_) spdlog::error("state snapshot not written: {}", error);

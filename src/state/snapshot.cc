@@ -23,12 +23,8 @@ enum SectionTag : uint32_t { kMeta = 1, kModel = 2, kAlerts = 3, kCounters = 4 }
 class Writer {
  public:
   void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void U32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) U8(static_cast<uint8_t>(v >> (8 * i)));
-  }
-  void U64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) U8(static_cast<uint8_t>(v >> (8 * i)));
-  }
+  void U32(uint32_t v) { Fixed<4>(v); }
+  void U64(uint64_t v) { Fixed<8>(v); }
   void I32(int32_t v) { U32(static_cast<uint32_t>(v)); }
   void I64(int64_t v) { U64(static_cast<uint64_t>(v)); }
   void F64(double v) { U64(std::bit_cast<uint64_t>(v)); }
@@ -62,6 +58,13 @@ class Writer {
   std::string& bytes() { return out_; }
 
  private:
+  template <size_t N>
+  void Fixed(uint64_t v) {
+    char b[N];
+    for (size_t i = 0; i < N; ++i) b[i] = static_cast<char>(v >> (8 * i));
+    out_.append(b, N);
+  }
+
   std::string out_;
 };
 
@@ -402,14 +405,20 @@ void Put(std::string& out, size_t at, uint64_t v, int bytes) {
     out[at + static_cast<size_t>(i)] = static_cast<char>(v >> (8 * i));
 }
 
-std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
+// Slicing-by-8 tables: table[0] is the bytewise table, table[k][i] the CRC of byte i followed by k
+// zero bytes.
+using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
+CrcTables MakeCrcTables() {
+  CrcTables t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
     for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    table[i] = c;
+    t[0][i] = c;
   }
-  return table;
+  for (size_t k = 1; k < 8; ++k) {
+    for (size_t i = 0; i < 256; ++i) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFFu];
+  }
+  return t;
 }
 
 std::string ErrnoText(const char* what, const std::string& path) {
@@ -433,9 +442,17 @@ uint64_t Fnv1a64(std::string_view bytes, uint64_t seed) {
 }
 
 uint32_t Crc32c(std::string_view bytes) {
-  static const std::array<uint32_t, 256> kTable = MakeCrcTable();
+  static const CrcTables kT = MakeCrcTables();
   uint32_t c = 0xFFFFFFFFu;
-  for (char ch : bytes) c = kTable[(c ^ static_cast<uint8_t>(ch)) & 0xFFu] ^ (c >> 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t n = bytes.size();
+  for (; n >= 8; n -= 8, p += 8) {
+    const uint32_t lo =
+        c ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
+    c = kT[7][lo & 0xFFu] ^ kT[6][(lo >> 8) & 0xFFu] ^ kT[5][(lo >> 16) & 0xFFu] ^ kT[4][lo >> 24] ^
+        kT[3][p[4]] ^ kT[2][p[5]] ^ kT[1][p[6]] ^ kT[0][p[7]];
+  }
+  for (; n > 0; --n, ++p) c = kT[0][(c ^ *p) & 0xFFu] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
 
