@@ -139,11 +139,20 @@ struct GraphiteConfig {
   std::chrono::milliseconds interval{10000};
 };
 
+// Snapshots of the daemon's in-memory state (references, windows, pending joins, performance
+// windows, alert states, counters), written periodically and at shutdown, restored at start.
+struct StateConfig {
+  // Empty: snapshots off. A relative path resolves from the config file's directory.
+  std::string snapshot_path;
+  std::chrono::milliseconds snapshot_interval{30000};
+};
+
 struct Config {
   ServerConfig server;
   std::vector<AlertRuleConfig> alerts;
   NotifierConfig notify;
   GraphiteConfig graphite;
+  StateConfig state;
   std::chrono::milliseconds evaluation_interval{10000};
   LogFormat log_format = LogFormat::kText;
   std::string log_level = "info";

@@ -197,6 +197,25 @@ void RuleEngine::EvaluateRule(size_t index, const std::vector<Observation>& obse
   }
 }
 
+bool RuleEngine::Restore(size_t rule_index, AlertInstance instance) {
+  if (rule_index >= rules_.size() || instance.state == State::kInactive) return false;
+  RuleState& state = states_[rule_index];
+  if (state.instances.size() >= max_instances_per_rule_ ||
+      state.instances.count(instance.labels) != 0) {
+    return false;
+  }
+  instance.rule = rules_[rule_index].name;
+  instance.rule_index = rule_index;
+  instance.annotations = rules_[rule_index].annotations;
+  if (instance.state == State::kFiring) ++firing_;
+  Tracked tracked;
+  tracked.seen_round = round_;
+  Labels key = instance.labels;
+  tracked.alert = std::move(instance);
+  state.instances.emplace(std::move(key), std::move(tracked));
+  return true;
+}
+
 std::vector<AlertInstance> RuleEngine::Active() const {
   std::vector<AlertInstance> active;
   active.reserve(size());

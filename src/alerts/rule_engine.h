@@ -135,6 +135,11 @@ class RuleEngine {
   int64_t dropped() const { return dropped_; }
   const std::vector<Rule>& rules() const { return rules_; }
 
+  // Re-creates a pending or firing instance saved earlier (a restart), under the rule at
+  // rule_index, with the rule's current annotations. False (nothing changes) when rule_index is out
+  // of range, the state is inactive, the label set is already tracked or the rule is at its cap.
+  bool Restore(size_t rule_index, AlertInstance instance);
+
  private:
   struct Tracked {
     AlertInstance alert;

@@ -649,10 +649,12 @@ class Reader {
       return;
     }
     CheckKeys(root, "",
-              {"server", "evaluation_interval", "log", "models", "alerts", "notify", "graphite"});
+              {"server", "evaluation_interval", "log", "models", "alerts", "notify", "graphite",
+               "state"});
     if (root["alerts"]) Alerts(root["alerts"], c);
     if (root["notify"]) Notify(root["notify"], &c->notify);
     if (root["graphite"]) Graphite(root["graphite"], &c->graphite);
+    if (root["state"]) State(root["state"], &c->state);
     if (root["server"]) Server(root["server"], &c->server);
     if (root["evaluation_interval"]) {
       if (auto v = Duration(root["evaluation_interval"], "evaluation_interval")) {
@@ -883,6 +885,35 @@ class Reader {
     }
     if (node["interval"]) {
       if (auto v = Duration(node["interval"], "graphite.interval")) g->interval = *v;
+    }
+  }
+
+  void State(const YAML::Node& node, StateConfig* s) {
+    if (!node.IsMap()) {
+      Error("state",
+            "expected a mapping {snapshot_path, snapshot_interval}, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, "state", {"snapshot_path", "snapshot_interval"});
+    if (node["snapshot_path"]) {
+      if (auto v = String(node["snapshot_path"], "state.snapshot_path")) {
+        if (v->find('\0') != std::string::npos) {
+          Error("state.snapshot_path", "must not contain NUL characters");
+        } else if (!v->empty() && v->back() == '/') {
+          Error("state.snapshot_path", "expected a file path, got the directory \"" + *v + "\"");
+        } else {
+          s->snapshot_path = *v;
+        }
+      }
+    }
+    if (node["snapshot_interval"]) {
+      if (auto v = Duration(node["snapshot_interval"], "state.snapshot_interval")) {
+        if (*v < std::chrono::milliseconds(100)) {
+          Error("state.snapshot_interval", "must be at least 100ms");
+        } else {
+          s->snapshot_interval = *v;
+        }
+      }
     }
   }
 

@@ -93,7 +93,38 @@ Registry::Registry() : registry_(std::make_shared<prometheus::Registry>()) {
 Registry::~Registry() = default;
 
 CounterFamily Registry::AddCounter(const std::string& name, const std::string& help) {
-  return CounterFamily(&prometheus::BuildCounter().Name(name).Help(help).Register(*registry_));
+  auto* family = &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
+  counters_[name] = family;
+  return CounterFamily(family);
+}
+
+std::vector<Registry::CounterValue> Registry::Counters(const std::string& prefix) const {
+  std::vector<CounterValue> out;
+  for (const prometheus::MetricFamily& family : registry_->Collect()) {
+    if (family.type != prometheus::MetricType::Counter) continue;
+    if (family.name.compare(0, prefix.size(), prefix) != 0) continue;
+    for (const prometheus::ClientMetric& m : family.metric) {
+      CounterValue v;
+      v.name = family.name;
+      for (const auto& l : m.label) v.labels[l.name] = l.value;
+      v.value = m.counter.value;
+      out.push_back(std::move(v));
+    }
+  }
+  return out;
+}
+
+bool Registry::RaiseCounter(const std::string& name, const Labels& labels, double value) {
+  auto it = counters_.find(name);
+  if (it == counters_.end() || !std::isfinite(value)) return false;
+  try {
+    prometheus::Counter& counter = it->second->Add(labels);
+    const double delta = value - counter.Value();
+    if (delta > 0) counter.Increment(delta);
+    return true;
+  } catch (const std::exception&) {
+    return false;  // Invalid label names.
+  }
 }
 
 GaugeFamily Registry::AddGauge(const std::string& name, const std::string& help) {

@@ -106,6 +106,19 @@ class Registry {
   HistogramFamily AddHistogram(const std::string& name, const std::string& help,
                                std::vector<double> buckets);
 
+  // One counter series, for snapshots.
+  struct CounterValue {
+    std::string name;
+    Labels labels;
+    double value = 0;
+  };
+  // Every series of the counter families whose name starts with `prefix`. O(series).
+  std::vector<CounterValue> Counters(const std::string& prefix) const;
+  // Raises the series (name, labels) of a counter family added by AddCounter() to at least `value`
+  // (creating the series), so that a restored count is never counted twice. False, changing
+  // nothing, for an unknown family, invalid labels or a non-finite value.
+  bool RaiseCounter(const std::string& name, const Labels& labels, double value);
+
   // The text exposition of every family, with process metrics refreshed first.
   std::string Serialize() const;
 
@@ -116,6 +129,8 @@ class Registry {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  // Families added by AddCounter(), by name (written at registration, before concurrent use).
+  std::map<std::string, prometheus::Family<prometheus::Counter>*> counters_;
   // Process metrics, as the standard Prometheus process collectors export them; refreshed from
   // /proc at each Serialize().
   Gauge resident_, virtual_, open_fds_, max_fds_, start_time_;

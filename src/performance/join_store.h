@@ -113,6 +113,25 @@ class JoinStore {
   size_t pending_labels() const { return labels_.size(); }
   size_t remembered_joined_ids() const { return joined_ids_.size(); }
 
+  // Snapshot support, apart from the join path. Visits pending predictions / labels in arrival
+  // order as f(id, value, arrival), and remembered joined ids oldest first as f(id). O(entries).
+  template <typename F>
+  void ForEachPendingPrediction(F&& f) const {
+    predictions_.ForEach(f);
+  }
+  template <typename F>
+  void ForEachPendingLabel(F&& f) const {
+    labels_.ForEach(f);
+  }
+  template <typename F>
+  void ForEachJoinedId(F&& f) const {
+    for (const std::string& id : joined_order_) f(id);
+  }
+  // Re-adds a remembered joined id (restoring, before any pending entry); no-op when known.
+  void RestoreJoinedId(std::string_view id) {
+    if (joined_ids_.count(id) == 0) Remember(id);
+  }
+
  private:
   // Pending entries of one kind in arrival order: a deque of slots, where an entry taken out of
   // the middle leaves a hole until it reaches the front (or a compaction, once holes outnumber

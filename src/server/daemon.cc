@@ -12,9 +12,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "server/graphite.h"
 #include "server/http_server.h"
 #include "server/service.h"
@@ -58,12 +61,25 @@ class DaemonImpl final : public Daemon {
     service_->set_ready(true);
     spdlog::info("modelmon listening on {}:{} with {} model(s)", config_.server.listen_address,
                  port(), config_.models.size());
+    // Snapshots run on their own thread: encoding and fsync never hold up request handling.
+    std::thread snapshots;
+    if (!config_.state.snapshot_path.empty()) snapshots = std::thread([this] { SnapshotLoop(); });
     std::vector<std::thread> threads;
     for (int i = 1; i < config_.server.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
     ioc_.run();
     for (auto& t : threads) t.join();
-    // A last evaluation so that the final state is consistent with everything accepted.
+    if (snapshots.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(snapshot_mu_);
+        snapshot_stop_ = true;
+      }
+      snapshot_cv_.notify_all();
+      snapshots.join();
+    }
+    // A last evaluation so that the final state is consistent with everything accepted, then the
+    // last snapshot of that state.
     service_->Evaluate();
+    service_->WriteSnapshot();
     spdlog::info("modelmon stopped");
     return 0;
   }
@@ -80,6 +96,17 @@ class DaemonImpl final : public Daemon {
       service_->Evaluate();
       ScheduleEvaluation();
     });
+  }
+
+  // Writes a snapshot every state.snapshot_interval until Run() stops it.
+  void SnapshotLoop() {
+    std::unique_lock<std::mutex> lock(snapshot_mu_);
+    while (!snapshot_cv_.wait_for(lock, config_.state.snapshot_interval,
+                                  [this] { return snapshot_stop_; })) {
+      lock.unlock();
+      service_->WriteSnapshot();
+      lock.lock();
+    }
   }
 
   // Runs on the io_context.
@@ -117,6 +144,9 @@ class DaemonImpl final : public Daemon {
   net::signal_set signals_;
   std::unique_ptr<server::GraphitePusher> graphite_;  // Null unless graphite is configured.
   std::atomic<bool> stopping_{false};
+  std::mutex snapshot_mu_;
+  std::condition_variable snapshot_cv_;
+  bool snapshot_stop_ GUARDED_BY(snapshot_mu_) = false;
   std::chrono::steady_clock::time_point drain_deadline_;
 };
 

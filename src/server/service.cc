@@ -7,8 +7,10 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "state/reference_data.h"
+#include "state/snapshot.h"
 
 namespace modelmon::server {
 namespace {
@@ -266,6 +268,16 @@ std::unique_ptr<Service> Service::Create(const Config& config, const Clock* cloc
     }
     service->models_.push_back(std::move(model));
   }
+  if (!config.state.snapshot_path.empty()) {
+    std::filesystem::path path(config.state.snapshot_path);
+    if (path.is_relative() && !config.source_path.empty()) {
+      path = std::filesystem::path(config.source_path).parent_path() / path;
+    }
+    service->snapshot_path_ = path.string();
+    service->metrics_->snapshot_writes.With({}).Inc(0);
+    service->metrics_->snapshot_write_failures.With({}).Inc(0);
+    service->RestoreSnapshot();
+  }
   // Rejection reasons are known up front: export them at zero so rate() works from the start.
   for (const char* kind : {"prediction", "ground_truth"}) {
     for (size_t r = 0; r < static_cast<size_t>(ingest::RejectReason::kCount); ++r) {
@@ -276,6 +288,117 @@ std::unique_ptr<Service> Service::Create(const Config& config, const Clock* cloc
     }
   }
   return service;
+}
+
+void Service::RestoreSnapshot() {
+  // Far above any real snapshot (a 1M-event window of 100 features is ~800 MB).
+  constexpr size_t kMaxSnapshotBytes = size_t{4} << 30;
+  const std::string& path = snapshot_path_;
+  bool missing = false;
+  std::string error;
+  std::optional<std::string> bytes =
+      state::ReadSnapshotFile(path, kMaxSnapshotBytes, &missing, &error);
+  if (!bytes) {
+    if (missing) {
+      spdlog::info("no state snapshot at {}: starting clean", path);
+    } else {
+      spdlog::error("cannot read the state snapshot ({}): starting clean", error);
+      metrics_->snapshot_restore_failures.With({{"reason", "io"}}).Inc();
+    }
+    return;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  state::DecodeResult decoded = state::DecodeSnapshot(*bytes);
+  bytes.reset();
+  if (!decoded.snapshot) {
+    const char* reason = state::DecodeErrorName(decoded.error);
+    std::string aside = path;
+    aside += ".corrupt-";
+    aside += std::to_string(static_cast<int64_t>(clock_->UnixSeconds()));
+    std::error_code ec;
+    std::filesystem::rename(path, aside, ec);
+    spdlog::error("state snapshot {} not restored ({}: {}); {}; starting clean", path, reason,
+                  decoded.message,
+                  ec ? "could not set it aside: " + ec.message() : "moved to " + aside);
+    metrics_->snapshot_restore_failures.With({{"reason", reason}}).Inc();
+    return;
+  }
+  const state::Snapshot& snapshot = *decoded.snapshot;
+  // Time that passed while the daemon was down counts towards every age.
+  const double down_seconds = std::clamp(clock_->UnixSeconds() - snapshot.wall_time, 0.0, 3.0e9);
+  const auto downtime = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(down_seconds));
+  std::set<std::string> restored;
+  size_t events = 0;
+  for (const state::ModelSnapshot& m : snapshot.models) {
+    const auto index = parser_->ModelIndex(m.name);
+    if (!index) {
+      spdlog::info("state snapshot: model {} is no longer configured; skipped", m.name);
+      continue;
+    }
+    if (m.fingerprint != state::ModelFingerprint(models_[*index]->schema())) {
+      spdlog::warn(
+          "state snapshot: model {} changed incompatibly (task, classes, features, window size, "
+          "psi_bins or max_categories); it starts clean",
+          m.name);
+      metrics_->snapshot_restore_failures.With({{"reason", "config_changed"}}).Inc();
+      continue;
+    }
+    const size_t n = models_[*index]->ImportSnapshot(m, downtime);
+    metrics_->snapshot_restored_events.With({{"model", m.name}}).Set(static_cast<double>(n));
+    events += n;
+    restored.insert(m.name);
+  }
+  const size_t alerts = alerting_->Import(snapshot.alerts, clock_->Now(), downtime);
+  size_t counters = 0;
+  for (const state::CounterSnapshot& c : snapshot.counters) {
+    auto model = c.labels.find("model");
+    if (model != c.labels.end() && restored.count(model->second) == 0) continue;
+    if (registry_->RaiseCounter(c.name, c.labels, c.value)) ++counters;
+  }
+  spdlog::info(
+      "restored state snapshot {} taken at {:.3f} ({:.1f}s ago): {} model(s), {} window event(s), "
+      "{} alert(s), {} counter series, in {:.1f} ms",
+      path, snapshot.wall_time, down_seconds, restored.size(), events, alerts, counters,
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+          .count());
+}
+
+bool Service::WriteSnapshot() {
+  if (snapshot_path_.empty()) return true;
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  const auto started = std::chrono::steady_clock::now();
+  state::Snapshot snapshot;
+  const auto now = clock_->Now();
+  snapshot.wall_time = clock_->UnixSeconds();
+  for (const auto& model : models_) snapshot.models.push_back(model->ExportSnapshot(now));
+  snapshot.alerts = alerting_->Export(now);
+  for (metrics::Registry::CounterValue& c : registry_->Counters("modelmon_")) {
+    snapshot.counters.push_back({std::move(c.name), std::move(c.labels), c.value});
+  }
+  const auto copied = std::chrono::steady_clock::now();
+  const std::string bytes = state::EncodeSnapshot(snapshot);
+  const auto encoded = std::chrono::steady_clock::now();
+  std::string error;
+  const bool written = state::WriteFileAtomically(snapshot_path_, bytes, &error);
+  const auto done = std::chrono::steady_clock::now();
+  using Ms = std::chrono::duration<double, std::milli>;
+  spdlog::debug("state snapshot: {} bytes; copy {:.1f} ms, encode {:.1f} ms, write {:.1f} ms",
+                bytes.size(), Ms(copied - started).count(), Ms(encoded - copied).count(),
+                Ms(done - encoded).count());
+  if (!written) {
+    metrics_->snapshot_write_failures.With({}).Inc();
+    // Logged once per run of failures, not at every interval.
+    if (!snapshot_failing_) spdlog::error("state snapshot not written: {}", error);
+    snapshot_failing_ = true;
+    return false;
+  }
+  if (snapshot_failing_) spdlog::info("state snapshot written again to {}", snapshot_path_);
+  snapshot_failing_ = false;
+  metrics_->snapshot_writes.With({}).Inc();
+  metrics_->snapshot_bytes.With({}).Set(static_cast<double>(bytes.size()));
+  metrics_->snapshot_last_write.With({}).Set(snapshot.wall_time);
+  return true;
 }
 
 void Service::CountLimitHit(const char* limit) {

@@ -56,6 +56,12 @@ class Service {
   // calls this on its interval).
   void Evaluate();
 
+  // Writes the state snapshot to config.state.snapshot_path (true at once when snapshots are off):
+  // each model's state is copied under its lock, then encoded and written atomically outside every
+  // lock. A failure is logged and counted, never fatal. Serialised internally; callers keep it off
+  // request paths (the daemon calls it from its snapshot thread and once at shutdown).
+  bool WriteSnapshot() LOCKS_EXCLUDED(snapshot_mu_);
+
   // Readiness: false before start-up completes and once shutdown begins.
   void set_ready(bool ready) { ready_.store(ready); }
   bool ready() const { return ready_.load(); }
@@ -86,6 +92,9 @@ class Service {
     metrics::Histogram duration;
   };
   const RequestSeries& RequestSeriesFor(const std::string& handler, int status);
+  // Restores the snapshot at snapshot_path_, if any, into the freshly built models, alerts and
+  // counters. A file that cannot be decoded is renamed aside and the daemon starts clean.
+  void RestoreSnapshot();
 
   const Config config_;
   const Clock* const clock_;
@@ -99,6 +108,9 @@ class Service {
   std::mutex request_series_mu_;
   std::map<std::pair<std::string, int>, RequestSeries> request_series_
       GUARDED_BY(request_series_mu_);
+  std::string snapshot_path_;  // Resolved; empty when snapshots are off.
+  std::mutex snapshot_mu_;     // Serialises snapshot writes.
+  bool snapshot_failing_ GUARDED_BY(snapshot_mu_) = false;  // The last write failed (logged).
 };
 
 // A JSON error body {"error": message}.

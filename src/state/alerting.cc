@@ -1,6 +1,7 @@
 #include "state/alerting.h"
 
 #include <algorithm>
+#include <bit>
 #include <set>
 
 namespace modelmon::state {
@@ -32,6 +33,34 @@ std::vector<alerts::Rule> ToRules(const std::vector<AlertRuleConfig>& configs) {
 
 alerts::Observation Obs(alerts::Labels labels, std::optional<double> value, size_t samples) {
   return {std::move(labels), value, static_cast<int64_t>(samples)};
+}
+
+// What an alert instance's meaning depends on: a saved instance of a rule whose definition
+// changed is not restored.
+uint64_t RuleFingerprint(const AlertRuleConfig& c) {
+  std::string key = c.name;
+  auto field = [&key](std::string_view v) {
+    key += '\0';
+    key.append(v);
+  };
+  field(c.metric);
+  for (const auto& [k, v] : c.matchers) {
+    field(k);
+    field(v);
+  }
+  field("|");
+  field(c.op);
+  field(std::to_string(std::bit_cast<uint64_t>(c.threshold)));
+  field(c.clear_threshold ? std::to_string(std::bit_cast<uint64_t>(*c.clear_threshold)) : "-");
+  field(std::to_string(c.for_duration.count()));
+  field(std::to_string(c.min_samples));
+  field(c.severity);
+  return Fnv1a64(key);
+}
+
+int64_t AgeNs(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point t) {
+  return std::max<int64_t>(0,
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(now - t).count());
 }
 
 }  // namespace
@@ -106,6 +135,7 @@ std::vector<alerts::Observation> Observe(const std::string& metric,
 Alerting::Alerting(const std::vector<AlertRuleConfig>& rules, DaemonMetrics* metrics)
     : metrics_(metrics), engine_(ToRules(rules)) {
   for (const AlertRuleConfig& r : rules) {
+    rule_fingerprints_.push_back(RuleFingerprint(r));
     if (std::find(metrics_used_.begin(), metrics_used_.end(), r.metric) == metrics_used_.end()) {
       metrics_used_.push_back(r.metric);
     }
@@ -136,6 +166,47 @@ std::vector<alerts::Transition> Alerting::Evaluate(const std::vector<ModelStatus
         .Inc();
   }
   return transitions;
+}
+
+std::vector<AlertSnapshot> Alerting::Export(std::chrono::steady_clock::time_point now) const {
+  std::vector<AlertSnapshot> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const alerts::AlertInstance& a : engine_.Active()) {
+    AlertSnapshot s;
+    s.rule = a.rule;
+    s.rule_fingerprint = rule_fingerprints_[a.rule_index];
+    s.labels = a.labels;
+    s.firing = a.state == alerts::State::kFiring;
+    s.active_age_ns = AgeNs(now, a.active_since);
+    if (s.firing) s.fired_age_ns = AgeNs(now, a.fired_at);
+    s.last_value = a.last_value;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+size_t Alerting::Import(const std::vector<AlertSnapshot>& alerts,
+                        std::chrono::steady_clock::time_point now,
+                        std::chrono::nanoseconds downtime) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t restored = 0;
+  const auto& rules = engine_.rules();
+  for (const AlertSnapshot& s : alerts) {
+    size_t index = rules.size();
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (rules[i].name == s.rule && rule_fingerprints_[i] == s.rule_fingerprint) index = i;
+    }
+    if (index == rules.size()) continue;
+    alerts::AlertInstance a;
+    a.labels = s.labels;
+    a.state = s.firing ? alerts::State::kFiring : alerts::State::kPending;
+    a.active_since = now - downtime - std::chrono::nanoseconds(s.active_age_ns);
+    if (s.firing)
+      a.fired_at = now - downtime - std::chrono::nanoseconds(s.fired_age_ns.value_or(0));
+    a.last_value = s.last_value;
+    if (engine_.Restore(index, std::move(a))) ++restored;
+  }
+  return restored;
 }
 
 std::vector<alerts::AlertInstance> Alerting::Active() const {

@@ -12,6 +12,7 @@
 #include "modelmon/config.h"
 #include "state/daemon_metrics.h"
 #include "state/model_state.h"
+#include "state/snapshot.h"
 
 namespace modelmon::state {
 
@@ -33,9 +34,19 @@ class Alerting {
   std::vector<alerts::AlertInstance> Active() const LOCKS_EXCLUDED(mu_);
   bool empty() const { return metrics_used_.empty(); }
 
+  // Snapshot support: the pending and firing alerts with ages relative to `now`, each tagged with a
+  // fingerprint of its rule's definition.
+  std::vector<AlertSnapshot> Export(std::chrono::steady_clock::time_point now) const
+      LOCKS_EXCLUDED(mu_);
+  // Restores saved alerts whose rule (by name) still has the same definition; ages are rebuilt as
+  // now - age - downtime. Returns how many were restored. Call before the first Evaluate().
+  size_t Import(const std::vector<AlertSnapshot>& alerts, std::chrono::steady_clock::time_point now,
+                std::chrono::nanoseconds downtime) LOCKS_EXCLUDED(mu_);
+
  private:
   DaemonMetrics* const metrics_;
-  std::vector<std::string> metrics_used_;  // Distinct Rule::metric values.
+  std::vector<uint64_t> rule_fingerprints_;  // Parallel to the rules.
+  std::vector<std::string> metrics_used_;    // Distinct Rule::metric values.
   mutable std::mutex mu_;
   alerts::RuleEngine engine_ GUARDED_BY(mu_);
   std::vector<alerts::AlertInstance> published_ GUARDED_BY(mu_);

@@ -129,6 +129,20 @@ DaemonMetrics::DaemonMetrics(metrics::Registry& r)
                      "Alerts that are pending (1) or firing (2); inactive ones are absent.")),
       alerts_firing(r.AddGauge("modelmon_alerts_firing", "Alerts firing now.")),
       alert_transitions(r.AddCounter("modelmon_alert_transitions_total",
-                                     "Alert state changes, by alert and new state.")) {}
+                                     "Alert state changes, by alert and new state.")),
+      snapshot_writes(
+          r.AddCounter("modelmon_snapshot_writes_total", "State snapshots written to disk.")),
+      snapshot_write_failures(r.AddCounter("modelmon_snapshot_write_failures_total",
+                                           "State snapshots that could not be written.")),
+      snapshot_last_write(r.AddGauge("modelmon_snapshot_last_write_timestamp_seconds",
+                                     "Unix time of the last state snapshot written.")),
+      snapshot_bytes(r.AddGauge("modelmon_snapshot_bytes", "Size of the last state snapshot.")),
+      snapshot_restore_failures(
+          r.AddCounter("modelmon_snapshot_restore_failures_total",
+                       "Snapshots (reason corrupt, truncated, magic, version, checksum, io) or "
+                       "models (config_changed) not restored at start.")),
+      snapshot_restored_events(
+          r.AddGauge("modelmon_snapshot_restored_events",
+                     "Window events restored from the snapshot at start, by model.")) {}
 
 }  // namespace modelmon::state

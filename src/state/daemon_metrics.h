@@ -89,6 +89,14 @@ struct DaemonMetrics {
   metrics::GaugeFamily alert_state;          // modelmon_alert_state{alertname,severity,...}: 1|2
   metrics::GaugeFamily alerts_firing;        // modelmon_alerts_firing
   metrics::CounterFamily alert_transitions;  // modelmon_alert_transitions_total{alertname,to}
+
+  // State snapshots.
+  metrics::CounterFamily snapshot_writes;            // modelmon_snapshot_writes_total
+  metrics::CounterFamily snapshot_write_failures;    // modelmon_snapshot_write_failures_total
+  metrics::GaugeFamily snapshot_last_write;          // ..._last_write_timestamp_seconds
+  metrics::GaugeFamily snapshot_bytes;               // modelmon_snapshot_bytes
+  metrics::CounterFamily snapshot_restore_failures;  // ..._restore_failures_total{reason}
+  metrics::GaugeFamily snapshot_restored_events;     // modelmon_snapshot_restored_events{model}
 };
 
 }  // namespace modelmon::state

@@ -387,4 +387,34 @@ std::optional<WindowStats> DriftColumns::Summary(size_t c) const {
   return col.numerical->Summary();
 }
 
+DriftColumns::WindowExport DriftColumns::ExportWindow() const {
+  WindowExport out;
+  out.arrivals.reserve(size_);
+  for (size_t i = 0; i < size_; ++i) out.arrivals.push_back(arrival_[(head_ + i) % capacity_]);
+  out.columns.resize(columns_.size());
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const Column& col = columns_[c];
+    WindowExport::ColumnValues& values = out.columns[c];
+    // The ring from head_, in at most two contiguous pieces.
+    const size_t first = std::min(size_, capacity_ - head_);
+    const auto ring = [&](const auto& storage, auto& into) {
+      into.assign(storage.begin() + static_cast<ptrdiff_t>(head_),
+                  storage.begin() + static_cast<ptrdiff_t>(head_ + first));
+      into.insert(into.end(), storage.begin(),
+                  storage.begin() + static_cast<ptrdiff_t>(size_ - first));
+    };
+    if (col.type == FeatureType::kNumerical) {
+      ring(col.numbers, values.numbers);
+    } else {
+      ring(col.ids, values.ids);
+      values.names = col.names;
+    }
+  }
+  return out;
+}
+
+const detectors::NumericalReference* DriftColumns::numerical_reference(size_t c) const {
+  return columns_[c].numerical_reference.get();
+}
+
 }  // namespace modelmon::state

@@ -85,6 +85,22 @@ class DriftColumns {
   detectors::PendingKs PrepareKs(size_t c) const;
   std::optional<WindowStats> Summary(size_t c) const;
 
+  // Snapshot support, apart from the hot path. The window as raw values, oldest event first:
+  // arrival times and, per column, numbers (NaN when missing) or dictionary ids (UINT32_MAX when
+  // missing) with the dictionary's names. O(window size x columns + dictionary).
+  struct WindowExport {
+    std::vector<std::chrono::steady_clock::time_point> arrivals;
+    struct ColumnValues {
+      std::vector<double> numbers;
+      std::vector<uint32_t> ids;
+      std::vector<std::string> names;
+    };
+    std::vector<ColumnValues> columns;
+  };
+  WindowExport ExportWindow() const;
+  // The numerical reference of column c; null for categorical columns or without a reference.
+  const detectors::NumericalReference* numerical_reference(size_t c) const;
+
  private:
   struct Column;
   void Apply(size_t c, size_t slot, bool add, uint8_t* flags);

@@ -20,6 +20,7 @@
 #include "state/drift_columns.h"
 #include "state/performance_windows.h"
 #include "state/reference_data.h"
+#include "state/snapshot.h"
 
 namespace modelmon::state {
 
@@ -102,6 +103,17 @@ class ModelState {
 
   ModelStatus Status() const LOCKS_EXCLUDED(mu_);
 
+  // Snapshot support. The raw state (reference in use, capture in progress, window, pending joins,
+  // performance windows, learned baselines, version names), with ages relative to `now`. Copies
+  // under the lock: O(window x columns + reference distinct values + pending + pairs).
+  ModelSnapshot ExportSnapshot(std::chrono::steady_clock::time_point now) const LOCKS_EXCLUDED(mu_);
+  // Replays a snapshot of this model (the caller checked its fingerprint) through the ordinary
+  // paths: the reference (unless it came from the configured file, or the configured reference
+  // changed), then the window, joins and pairs, with times now - downtime - age. Entries that do
+  // not fit the schema are skipped. Counters are not touched. Returns the window events restored.
+  size_t ImportSnapshot(const ModelSnapshot& snapshot, std::chrono::nanoseconds downtime)
+      LOCKS_EXCLUDED(mu_);
+
  private:
   struct Row;
   void ExpireLocked(std::chrono::steady_clock::time_point now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -165,6 +177,10 @@ class ModelState {
   DriftColumns columns_ GUARDED_BY(mu_);
   std::optional<ReferenceData> capture_ GUARDED_BY(mu_);
   size_t reference_rows_ GUARDED_BY(mu_) = 0;
+  // Where the reference came from, and its category counts per column (empty for numerical
+  // columns; numerical values stay in the detectors), for snapshots.
+  std::string reference_source_ GUARDED_BY(mu_);
+  std::vector<std::vector<std::pair<std::string, int64_t>>> reference_categories_ GUARDED_BY(mu_);
   std::map<std::string, VersionMetrics> versions_ GUARDED_BY(mu_);
   // Fleet view: per column, a counter per reference bin, and the published reference shares.
   std::vector<std::vector<metrics::Counter>> bin_counters_ GUARDED_BY(mu_);

@@ -246,4 +246,39 @@ void PerformanceWindows::PublishExperiment() {
   experiment_ = e;
 }
 
+std::vector<std::pair<std::string, std::vector<JoinedPair>>> PerformanceWindows::ExportWindows()
+    const {
+  std::vector<std::pair<std::string, std::vector<JoinedPair>>> out;
+  for (const auto& [version, w] : windows_) {
+    out.emplace_back(version, std::vector<JoinedPair>(w->pairs.begin(), w->pairs.end()));
+  }
+  return out;
+}
+
+std::map<std::string, double> PerformanceWindows::LearnedBaseline() const {
+  std::map<std::string, double> learned;
+  const auto& configured = schema_.config().performance.baseline;
+  for (const auto& [metric, value] : baseline_) {
+    if (configured.count(metric) == 0) learned.emplace(metric, value);
+  }
+  return learned;
+}
+
+void PerformanceWindows::ImportWindow(const std::string& version, std::vector<JoinedPair> pairs) {
+  const size_t limit = schema_.config().performance.window_size;
+  Window& w = WindowFor(version);
+  for (JoinedPair& pair : pairs) {
+    w.Push(std::move(pair));
+    while (w.pairs.size() > limit) w.Pop();
+  }
+}
+
+void PerformanceWindows::ImportBaseline(const std::map<std::string, double>& learned) {
+  for (const auto& [metric, value] : learned) {
+    if (baseline_.emplace(metric, value).second) {
+      metrics_->baseline.With({{"model", schema_.name()}, {"metric", metric}}).Set(value);
+    }
+  }
+}
+
 }  // namespace modelmon::state

@@ -59,6 +59,16 @@ class PerformanceWindows {
   const std::optional<ExperimentResult>& experiment() const { return experiment_; }
   const std::map<std::string, double>& baseline() const { return baseline_; }
 
+  // Snapshot support, apart from the metric path. The pairs of every window, in key order, oldest
+  // first; the baselines learned from a window (configured ones excluded).
+  std::vector<std::pair<std::string, std::vector<JoinedPair>>> ExportWindows() const;
+  std::map<std::string, double> LearnedBaseline() const;
+  // Appends pairs (oldest first) to one window, keeping its last window_size; unlike Add() the
+  // other windows are untouched. Precondition: classification pairs hold valid class indices.
+  void ImportWindow(const std::string& version, std::vector<JoinedPair> pairs);
+  // Adopts a learned baseline for metrics without one (configured ones win).
+  void ImportBaseline(const std::map<std::string, double>& learned);
+
  private:
   struct Window;
   Window& WindowFor(const std::string& version);

@@ -29,6 +29,7 @@ class ReferenceData {
   size_t rows() const { return rows_; }
   void set_rows(size_t rows) { rows_ = rows; }
   std::vector<double>& numerical(size_t column) { return numerical_[column]; }
+  const std::vector<double>& numerical(size_t column) const { return numerical_[column]; }
   // Category counts sorted by name.
   std::vector<std::pair<std::string, int64_t>> CategoryCounts(size_t column) const;
 

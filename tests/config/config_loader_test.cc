@@ -240,6 +240,29 @@ graphite: {address: carbon}
   EXPECT_THAT(all, HasSubstr("graphite.address: expected host:port"));
 }
 
+TEST(ConfigLoaderTest, StateSnapshots) {
+  ConfigResult r = LoadConfigString(kMinimal);
+  ASSERT_TRUE(r.ok()) << r.errors[0];
+  EXPECT_EQ(r.config->state.snapshot_path, "");
+  EXPECT_EQ(r.config->state.snapshot_interval, std::chrono::seconds(30));
+
+  r = LoadConfigString(std::string(R"(
+state: {snapshot_path: /var/lib/modelmon/state.snap, snapshot_interval: 5s}
+)") + kMinimal);
+  ASSERT_TRUE(r.ok()) << r.errors[0];
+  EXPECT_EQ(r.config->state.snapshot_path, "/var/lib/modelmon/state.snap");
+  EXPECT_EQ(r.config->state.snapshot_interval, std::chrono::seconds(5));
+
+  r = LoadConfigString(std::string(R"(
+state: {snapshot_path: /var/lib/, snapshot_interval: 10ms, path: x}
+)") + kMinimal);
+  ASSERT_FALSE(r.ok());
+  const std::string all = ::testing::PrintToString(r.errors);
+  EXPECT_THAT(all, HasSubstr("state.snapshot_path: expected a file path"));
+  EXPECT_THAT(all, HasSubstr("state.snapshot_interval: must be at least 100ms"));
+  EXPECT_THAT(all, HasSubstr("state.path"));
+}
+
 TEST(ConfigLoaderTest, AuthTokens) {
   ConfigResult r = LoadConfigString(std::string(R"(
 server:
