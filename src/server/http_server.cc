@@ -267,8 +267,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       server_.service_.CountLimitHit("request_timeout");
       return SendError(408, "request not received in time");
     }
-    if (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
-        ec == net::error::eof || ec == net::error::operation_aborted || stop_) {
+    // The client went away (partial_message: in the middle of the body).
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == net::error::connection_reset || ec == net::error::eof ||
+        ec == net::error::operation_aborted || stop_) {
       return Close();
     }
     if (ec == http::error::body_limit) {
