@@ -239,6 +239,21 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       }
     }
     if (parser_->is_done()) return OnRead({});
+    const auto expect = req[http::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      // Admitted: now invite the body (clients that wait for this never send a refused body).
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return net::async_write(
+          stream_, net::buffer(kContinue.data(), kContinue.size()),
+          [self = this->shared_from_this()](beast::error_code write_ec, std::size_t) {
+            if (write_ec) return self->OnReadError(write_ec);
+            self->ReadBody();
+          });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code read_ec, std::size_t) {
                        self->OnRead(read_ec);

@@ -409,6 +409,20 @@ class LimitsTest(TempDirTest):
         except (ConnectionError, http.client.HTTPException, AssertionError):
             return None
 
+    def test_expect_100_continue_after_admission(self):
+        d = self.start('  max_inflight_requests: 1\n')
+        one = json.dumps(event(1.0, 1.0, 'x', 1)).encode()
+        s = self.connect(d.port)
+        s.sendall(post_head('/v1/predictions', len(one), 'Expect: 100-continue\r\n'))
+        self.assertEqual(s.recv(100), b'HTTP/1.1 100 Continue\r\n\r\n')
+        # The only slot is taken: a second client is refused before it sends its body.
+        other = self.connect(d.port)
+        other.sendall(post_head('/v1/predictions', len(one), 'Expect: 100-continue\r\n'))
+        self.assertEqual(read_response(other)[0], 503)
+        s.sendall(one)
+        status, _, data = read_response(s)
+        self.assertEqual((status, json.loads(data)['accepted']), (200, 1))
+
     def test_pipelined_requests_are_answered_in_order(self):
         d = self.start()
         s = self.connect(d.port)

@@ -176,9 +176,19 @@ def storm(args, workdir):
 
 
 def soak(args, workdir):
-    d = Daemon(workdir)
+    # Ids join ground truth; a small join store reaches its bound during the warm-up, so the steady
+    # state holds every bounded structure at its cap (windows, join store, remembered ids).
+    base = daemon_test.BASE_CONFIG
+    daemon_test.BASE_CONFIG = base.replace(
+        '      min_samples: 30\n',
+        '      min_samples: 30\n    performance: {{max_pending: %d, max_pending_labels: %d}}\n' %
+        (args.max_pending, args.max_pending))
     try:
-        legit = Legit(d.port, batch=args.batch)
+        d = Daemon(workdir)
+    finally:
+        daemon_test.BASE_CONFIG = base
+    try:
+        legit = Legit(d.port, batch=args.rate)
         # The legit client scrapes after every batch; pace it to about one scrape a second.
         legit.thread = threading.Thread(target=paced, args=(legit, args.rate), daemon=True)
         legit.thread.start()
@@ -213,7 +223,8 @@ def soak(args, workdir):
 
 
 def paced(legit, rate):
-    """Sends `rate` events/s in one batch plus one scrape per second."""
+    """Each second: `rate` prediction events in one request, the ground truth of the previous
+    second's predictions in another, and one scrape."""
     conn = http.client.HTTPConnection('127.0.0.1', legit.port, timeout=10)
     i = 0
     next_round = time.monotonic()
@@ -221,8 +232,14 @@ def paced(legit, rate):
         body = '\n'.join(json.dumps(event(float(k % 30), float(k % 30), 'xyz'[k % 3], k))
                          for k in range(i, i + rate))
         i += rate
-        for path, method, payload, sink in (('/v1/predictions', 'POST', body, legit.latencies),
-                                            ('/metrics', 'GET', None, legit.scrape_latencies)):
+        # Ground truth for the previous round's predictions (so labels mostly find their event).
+        labels = '\n'.join(json.dumps({'model': 'fraud', 'id': 'e%d' % k, 'label': k % 2})
+                           for k in range(max(0, i - 2 * rate), i - rate))
+        rounds = [('/v1/predictions', 'POST', body, legit.latencies),
+                  ('/metrics', 'GET', None, legit.scrape_latencies)]
+        if labels:
+            rounds.insert(1, ('/v1/ground-truth', 'POST', labels, legit.latencies))
+        for path, method, payload, sink in rounds:
             start = time.monotonic()
             try:
                 conn.request(method, path, body=payload,
@@ -253,6 +270,8 @@ def main():
     parser.add_argument('--max-rss-growth-mib', type=int, default=64)
     parser.add_argument('--rate', type=int, default=500, help='soak: events per second')
     parser.add_argument('--batch', type=int, default=50)
+    parser.add_argument('--max-pending', type=int, default=2000,
+                        help='soak: the join store bound (performance.max_pending)')
     args = parser.parse_args()
     daemon_test.ARGS = args
     failed = []
