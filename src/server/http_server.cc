@@ -246,7 +246,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return net::async_write(
           stream_, net::buffer(kContinue.data(), kContinue.size()),
           [self = this->shared_from_this()](beast::error_code write_ec, std::size_t) {
-            if (write_ec) return self->OnReadError(write_ec);
+            if (write_ec) return self->Close();
             self->ReadBody();
           });
     }
