@@ -67,7 +67,7 @@ const char* HandshakeFailureReason(const beast::error_code& ec) {
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
-  // A drain began: an idle keep-alive connection closes now.
+  // A drain began: a keep-alive connection waiting for its next request closes now.
   virtual void NotifyDrain() = 0;
   // The listener closed: close now, or after the response being written.
   virtual void NotifyStop() = 0;
@@ -114,7 +114,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void NotifyDrain() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (self->state_ == State::kIdle) self->Close();
+      // Only keep-alive connections between requests: a new one may be sending its first.
+      if (self->state_ == State::kIdle && self->requests_ > 0) self->Close();
     });
   }
 
