@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost-dev prometheus-cpp-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev
-  libsimdjson-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsimdjson-dev libcli11-dev libssl-dev openssl libgtest-dev libgmock-dev libbenchmark-dev
   python3-scipy python3-sklearn python3-matplotlib prometheus prometheus-alertmanager curl
   clang-14 libclang-rt-14-dev
 )

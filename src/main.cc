@@ -56,7 +56,8 @@ int Run(const std::string& config_path, const std::string& log_format, const std
   auto daemon = modelmon::Daemon::Create(*config, &error);
   if (!daemon) {
     std::fprintf(stderr, "modelmon: %s\n", error.c_str());
-    return error.rfind("models[", 0) == 0 ? kExitConfig : kExitRuntime;
+    const bool config_error = error.rfind("models[", 0) == 0 || error.rfind("server.tls.", 0) == 0;
+    return config_error ? kExitConfig : kExitRuntime;
   }
   return daemon->Run(/*handle_signals=*/true);
 }

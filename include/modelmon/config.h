@@ -18,6 +18,14 @@ enum class Task { kBinaryClassification, kMulticlassClassification, kRegression 
 enum class FeatureType { kNumerical, kCategorical };
 enum class LogFormat { kText, kJson };
 
+// Optional TLS on the listening port (HTTPS only; plain HTTP requests to it get 400).
+struct TlsConfig {
+  std::string cert_file;  // PEM certificate chain, leaf first. Empty: plain HTTP.
+  std::string key_file;   // PEM private key matching the leaf certificate.
+  int min_version = 12;   // 12: TLS 1.2, 13: TLS 1.3.
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct ServerConfig {
   std::string listen_address = "127.0.0.1";
   uint16_t port = 8080;                               // 0 binds an ephemeral port.
@@ -29,6 +37,12 @@ struct ServerConfig {
   std::chrono::milliseconds request_timeout{10000};   // Whole-request read deadline (408).
   std::chrono::milliseconds idle_timeout{75000};      // Keep-alive idle limit.
   std::chrono::milliseconds shutdown_timeout{20000};  // Drain limit after SIGTERM.
+  // Admission of requests that carry a body or reach ingest/admin endpoints: at most this many in
+  // flight (from their headers to their response) and this many body bytes buffered (reserved from
+  // Content-Length, or per chunk), across all connections; beyond either, 503 with Retry-After.
+  size_t max_inflight_requests = 256;
+  size_t max_inflight_bytes = 64u << 20;
+  TlsConfig tls;
   // Bearer tokens (empty: open). ingest: POST /v1/predictions and /v1/ground-truth; admin:
   // reference replace and promote; read: /metrics and the /v1 status endpoints. /healthz and
   // /readyz stay open.

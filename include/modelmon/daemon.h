@@ -12,7 +12,9 @@ namespace modelmon {
 
 // The monitoring daemon: HTTP ingestion and API, periodic drift evaluation, /metrics. Create()
 // binds the listening socket; Run() serves until Shutdown() or, with signals handled, SIGTERM /
-// SIGINT, then drains in-flight requests (at most server.shutdown_timeout) and returns.
+// SIGINT, then drains (readiness false, reads still served, new ingest/admin refused with 503)
+// until no ingest/admin request is in flight or server.shutdown_timeout passed, runs a last
+// evaluation and returns.
 // Thread-safe: Shutdown() and port() may be called from any thread while Run() blocks in another.
 class Daemon {
  public:

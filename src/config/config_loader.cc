@@ -240,8 +240,10 @@ class Reader {
     }
     CheckKeys(node, path,
               {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_batch_events",
-               "max_connections", "request_timeout", "idle_timeout", "shutdown_timeout", "auth"});
+               "max_connections", "request_timeout", "idle_timeout", "shutdown_timeout", "auth",
+               "max_inflight_requests", "max_inflight_bytes", "tls"});
     if (node["auth"]) Auth(node["auth"], s);
+    if (node["tls"]) Tls(node["tls"], &s->tls);
     if (node["listen"]) {
       auto v = String(node["listen"], "server.listen");
       if (v) {
@@ -274,6 +276,13 @@ class Reader {
     size("max_header_bytes", &s->max_header_bytes, 1024, 1 << 20);
     size("max_batch_events", &s->max_batch_events, 1, 1000000);
     size("max_connections", &s->max_connections, 1, 100000);
+    size("max_inflight_requests", &s->max_inflight_requests, 1, 100000);
+    size("max_inflight_bytes", &s->max_inflight_bytes, 1024, int64_t{1} << 40);
+    if (s->max_inflight_bytes < s->max_body_bytes) {
+      Error(Join(path, "max_inflight_bytes"),
+            "must be at least max_body_bytes (" + std::to_string(s->max_body_bytes) +
+                "), or no body of the largest size could ever be admitted");
+    }
     auto duration = [&](const char* key, std::chrono::milliseconds* out) {
       if (!node[key]) return;
       if (auto v = Duration(node[key], Join(path, key))) *out = *v;
@@ -281,6 +290,37 @@ class Reader {
     duration("request_timeout", &s->request_timeout);
     duration("idle_timeout", &s->idle_timeout);
     duration("shutdown_timeout", &s->shutdown_timeout);
+  }
+
+  // File contents are checked when the daemon starts (the server module owns OpenSSL).
+  void Tls(const YAML::Node& node, TlsConfig* t) {
+    const std::string path = "server.tls";
+    if (!node.IsMap()) {
+      Error(path, "expected a mapping with cert_file and key_file, got " + Describe(node));
+      return;
+    }
+    CheckKeys(node, path, {"cert_file", "key_file", "min_version"});
+    if (node["cert_file"]) {
+      if (auto v = String(node["cert_file"], path + ".cert_file")) t->cert_file = *v;
+    }
+    if (node["key_file"]) {
+      if (auto v = String(node["key_file"], path + ".key_file")) t->key_file = *v;
+    }
+    if (t->cert_file.empty() != t->key_file.empty()) {
+      Error(t->cert_file.empty() ? path + ".cert_file" : path + ".key_file",
+            "TLS needs both cert_file and key_file");
+    }
+    if (node["min_version"]) {
+      if (auto v = String(node["min_version"], path + ".min_version")) {
+        if (*v == "1.2") {
+          t->min_version = 12;
+        } else if (*v == "1.3") {
+          t->min_version = 13;
+        } else {
+          Error(path + ".min_version", "expected \"1.2\" or \"1.3\", got \"" + *v + "\"");
+        }
+      }
+    }
   }
 
   // Tokens come inline (usually "${ENV_VAR}") or from a file (Kubernetes secrets); never logged.

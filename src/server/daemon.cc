@@ -109,31 +109,52 @@ class DaemonImpl final : public Daemon {
     }
   }
 
-  // Runs on the io_context.
+  // Runs on the io_context. Readiness goes false and the server drains: reads and probes are still
+  // served while admitted ingest/admin requests finish; then the listener and every connection
+  // close (at server.shutdown_timeout at the latest) and Run() returns.
   void BeginShutdown() {
     if (stopping_.exchange(true)) return;
-    service_->set_ready(false);
+    service_->set_draining();
     evaluation_timer_.cancel();
     if (graphite_) graphite_->Stop();
     boost::system::error_code ignored;
     signals_.cancel(ignored);
-    server_.Shutdown();
+    server_.Drain();
     drain_deadline_ = std::chrono::steady_clock::now() + config_.server.shutdown_timeout;
     WaitForDrain();
   }
 
-  // Once every connection is gone (or closed at the deadline), the io_context runs out of work and
-  // Run() returns; no handler is ever abandoned, so no session outlives the server.
+  // Polls every 20 ms. Once no admitted request is in flight (or at the deadline) the server stops
+  // accepting and closes its connections; those writing a response get kCloseGrace to finish. Once
+  // every connection is gone the io_context runs out of work and Run() returns; no handler is ever
+  // abandoned, so no session outlives the server.
   void WaitForDrain() {
-    if (server_.active_connections() == 0) return;
-    if (std::chrono::steady_clock::now() >= drain_deadline_) {
-      spdlog::warn("shutdown timeout: closing {} connection(s)", server_.active_connections());
-      server_.CloseAll();
-      return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!closing_) {
+      const size_t inflight = server_.inflight_requests();
+      if (inflight == 0 || now >= drain_deadline_) {
+        if (inflight > 0) {
+          spdlog::warn("shutdown timeout: abandoning {} request(s) in flight", inflight);
+        }
+        closing_ = true;
+        close_deadline_ = now + kCloseGrace;
+        server_.Shutdown();
+      }
+    }
+    if (closing_) {
+      if (server_.active_connections() == 0) return;
+      if (now >= close_deadline_) {
+        spdlog::warn("closing {} connection(s)", server_.active_connections());
+        server_.CloseAll();
+        return;
+      }
     }
     drain_timer_.expires_after(std::chrono::milliseconds(20));
     drain_timer_.async_wait([this](const boost::system::error_code&) { WaitForDrain(); });
   }
+
+  // How long connections writing a response may take once the listener closed.
+  static constexpr std::chrono::seconds kCloseGrace{2};
 
   const Config config_;
   net::io_context ioc_;
@@ -148,6 +169,8 @@ class DaemonImpl final : public Daemon {
   std::condition_variable snapshot_cv_;
   bool snapshot_stop_ GUARDED_BY(snapshot_mu_) = false;
   std::chrono::steady_clock::time_point drain_deadline_;
+  bool closing_ = false;  // Only touched by WaitForDrain(), whose calls are sequential.
+  std::chrono::steady_clock::time_point close_deadline_;
 };
 
 }  // namespace

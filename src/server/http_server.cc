@@ -4,98 +4,312 @@
 
 #include "server/http_server.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/version.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cstdint>
+#include <functional>
 #include <optional>
+#include <type_traits>
 
 namespace modelmon::server {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 
-// One connection. Every handler runs on the connection's strand, so members need no lock.
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket&& socket, HttpServer& server)
-      : stream_(std::move(socket)), server_(server), config_(server.config_) {}
+namespace {
 
-  ~Session() { server_.Unregister(); }
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Read-ahead bound per connection (the header must fit too).
+constexpr size_t kMinReadAhead = size_t{64} << 10;
+// After an error response whose request was not read to the end, the connection keeps reading and
+// discarding for this long (or this many bytes) so the client sees the response, not a reset.
+constexpr auto kLingerTime = std::chrono::seconds(1);
+constexpr size_t kLingerBytes = size_t{1} << 20;
+// Retry-After (seconds) when the admission budget is full, and during a drain.
+constexpr const char* kRetryAfterBusy = "1";
+constexpr const char* kRetryAfterDraining = "5";
+
+// Classifies a failed TLS handshake for modelmon_tls_handshake_failures_total{reason}.
+const char* HandshakeFailureReason(const beast::error_code& ec) {
+  if (ec == beast::error::timeout) return "timeout";
+  if (ec.category() == net::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(static_cast<unsigned>(ec.value()))) ==
+          SSL_R_HTTP_REQUEST) {
+    return "plain_http";
+  }
+  if (ec == net::error::eof || ec == net::error::connection_reset ||
+      ec == ssl::error::stream_truncated) {
+    return "eof";
+  }
+  return "protocol";
+}
+
+}  // namespace
+
+// What HttpServer needs from a connection of either stream type. Methods may be called from any
+// thread; they post to the connection's strand.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // A drain began: a keep-alive connection waiting for its next request closes now.
+  virtual void NotifyDrain() = 0;
+  // The listener closed: close now, or after the response being written.
+  virtual void NotifyStop() = 0;
+  // Close now, whatever the connection is doing.
+  virtual void ForceClose() = 0;
+};
+
+// One connection over Stream (PlainStream or TlsStream). Every handler runs on the connection's
+// strand, so members need no lock. Holds at most one request: the next is read only once the
+// response to the previous one is written. Admission reservations are released when the response is
+// written or, at the latest, when the session is destroyed.
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  template <class... Args>
+  Session(HttpServer& server, tcp::socket&& socket, Args&... args)
+      : stream_(std::move(socket), args...),
+        server_(server),
+        config_(server.config_),
+        buffer_(std::max(kMinReadAhead, config_.max_header_bytes + 4096)),
+        request_timer_(stream_.get_executor()) {
+    chunk_header_ = [this](std::uint64_t size, beast::string_view, beast::error_code& ec) {
+      OnChunkHeader(size, ec);
+    };
+  }
+
+  ~Session() override {
+    if (reserved_ > 0) server_.ReleaseBytes(reserved_);
+    if (admitted_) server_.ReleaseRequest();
+    server_.Unregister();
+  }
 
   void Start() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::WaitForRequest, shared_from_this()));
-  }
-
-  // Closes the connection now, whatever it is doing. Any thread.
-  void ForceClose() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      self->stopping_ = true;
-      self->Close();
-    });
-  }
-
-  // Called on shutdown from any thread.
-  void NotifyShutdown() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      self->stopping_ = true;
-      if (self->idle_) {
-        beast::error_code ec;
-        self->stream_.socket().cancel(ec);
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->WaitForRequest();
       }
     });
   }
 
+  void NotifyDrain() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      // Only keep-alive connections between requests: a new one may be sending its first.
+      if (self->state_ == State::kIdle && self->requests_ > 0) self->Close();
+    });
+  }
+
+  void NotifyStop() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->stop_ = true;
+      if (self->state_ != State::kWriting) self->Close();
+    });
+  }
+
+  void ForceClose() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->stop_ = true;
+      self->Close();
+    });
+  }
+
  private:
+  enum class State { kIdle, kReading, kWriting, kClosing, kClosed };
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  // TLS only: the handshake runs under the request timeout.
+  void Handshake() {
+    state_ = State::kReading;
+    Tcp().expires_after(config_.request_timeout);
+    stream_.async_handshake(
+        ssl::stream_base::server,
+        [self = this->shared_from_this()](beast::error_code ec) { self->OnHandshake(ec); });
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (!ec) return WaitForRequest();
+    if (state_ == State::kClosed) return;  // Closed by a stop or drain.
+    const char* reason = HandshakeFailureReason(ec);
+    server_.service_.CountTlsHandshakeFailure(reason);
+    if (std::string_view(reason) != "plain_http") return Close();
+    // A plain HTTP request reached the TLS port: answer in plain HTTP on the TCP stream.
+    state_ = State::kWriting;
+    auto message = std::make_shared<std::string>(
+        "{\"error\":\"this port speaks HTTPS only; use https://\"}\n");
+    message->insert(0,
+                    "HTTP/1.1 400 Bad Request\r\nServer: modelmon\r\nContent-Type: "
+                    "application/json\r\nConnection: close\r\nContent-Length: " +
+                        std::to_string(message->size()) + "\r\n\r\n");
+    Tcp().expires_after(config_.request_timeout);
+    net::async_write(
+        Tcp(), net::buffer(*message),
+        [self = this->shared_from_this(), message](beast::error_code write_ec, std::size_t) {
+          if (write_ec) return self->Close();
+          self->LingerClose();
+        });
+  }
+
   // Waits for the first byte of the next request under the idle timeout.
   void WaitForRequest() {
-    if (stopping_) return Close();
-    if (buffer_.size() > 0) return ReadRequest();  // Pipelined bytes already here.
-    idle_ = true;
-    stream_.expires_after(config_.idle_timeout);
+    state_ = State::kIdle;
+    if (stop_ || server_.stopping_.load() || (server_.draining_.load() && requests_ > 0)) {
+      return Close();
+    }
+    if (buffer_.size() > 0) return ReadHeader();  // Pipelined bytes already here.
+    Tcp().expires_after(config_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->idle_ = false;
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                               if (ec) return self->Close();
                               self->buffer_.commit(n);
-                              self->ReadRequest();
+                              self->ReadHeader();
                             });
   }
 
-  void ReadRequest() {
+  // Reads a request's header, then (after admission) its body, all under one deadline. The
+  // deadline cancels the read rather than closing the socket, so that 408 can still be sent.
+  void ReadHeader() {
+    state_ = State::kReading;
+    ++requests_;
     parser_.emplace();
     parser_->body_limit(config_.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
-    stream_.expires_after(config_.request_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+    parser_->on_chunk_header(chunk_header_);
+    Tcp().expires_never();
+    timed_out_ = false;
+    request_timer_.expires_after(config_.request_timeout);
+    request_timer_.async_wait(
+        [self = this->shared_from_this(), request = requests_](beast::error_code ec) {
+          if (ec || self->state_ != State::kReading || self->requests_ != request) return;
+          self->timed_out_ = true;
+          beast::error_code ignored;
+          self->Tcp().socket().cancel(ignored);
+        });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->OnHeader(ec);
+                            });
   }
 
-  void OnRead(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream || ec == net::error::connection_reset) return Close();
-    if (ec == beast::error::timeout) {
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    const auto& req = parser_->get();
+    const auto target = req.target();
+    const Scope scope = ScopeOf(std::string_view(target.data(), target.size()));
+    const bool guarded = scope == Scope::kIngest || scope == Scope::kAdmin;
+    const auto length = parser_->content_length();
+    const bool has_body = parser_->chunked() || (length && *length > 0);
+    if (guarded && server_.draining_.load()) {
+      server_.service_.CountLimitHit("draining");
+      return Refuse("the server is shutting down; retry (another instance)", kRetryAfterDraining);
+    }
+    if (guarded || has_body) {
+      // Content-Length is at most max_body_bytes here (the parser checked it).
+      const size_t bytes = length ? static_cast<size_t>(*length) : 0;
+      switch (server_.Admit(bytes)) {
+        case HttpServer::Admission::kRequests:
+          server_.service_.CountLimitHit("inflight_requests");
+          return Refuse("too many requests in flight; retry later", kRetryAfterBusy);
+        case HttpServer::Admission::kBytes:
+          server_.service_.CountLimitHit("inflight_bytes");
+          return Refuse("too many request body bytes in flight; retry later", kRetryAfterBusy);
+        case HttpServer::Admission::kAdmitted:
+          admitted_ = true;
+          reserved_ = bytes;
+          break;
+      }
+    }
+    if (parser_->is_done()) return OnRead({});
+    const auto expect = req[http::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      // Admitted: now invite the body (clients that wait for this never send a refused body).
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return net::async_write(
+          stream_, net::buffer(kContinue.data(), kContinue.size()),
+          [self = this->shared_from_this()](beast::error_code write_ec, std::size_t) {
+            if (write_ec) return self->Close();
+            self->ReadBody();
+          });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code read_ec, std::size_t) {
+                       self->OnRead(read_ec);
+                     });
+  }
+
+  // Chunked bodies reserve their bytes chunk by chunk; over budget, the read stops with an error.
+  void OnChunkHeader(std::uint64_t size, beast::error_code& ec) {
+    if (size == 0 || !admitted_) return;
+    if (size > config_.max_inflight_bytes || !server_.Grow(static_cast<size_t>(size))) {
+      budget_exceeded_ = true;
+      ec = net::error::no_buffer_space;
+      return;
+    }
+    reserved_ += static_cast<size_t>(size);
+  }
+
+  void OnReadError(beast::error_code ec) {
+    request_timer_.cancel();
+    if (budget_exceeded_) {
+      budget_exceeded_ = false;
+      server_.service_.CountLimitHit("inflight_bytes");
+      return Refuse("too many request body bytes in flight; retry later", kRetryAfterBusy);
+    }
+    if (timed_out_) {
       server_.service_.CountLimitHit("request_timeout");
       return SendError(408, "request not received in time");
     }
+    // The client went away (partial_message: in the middle of the body).
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == net::error::connection_reset || ec == net::error::eof ||
+        ec == net::error::operation_aborted || stop_) {
+      return Close();
+    }
     if (ec == http::error::body_limit) {
       server_.service_.CountLimitHit("body_bytes");
-      return SendError(
-          413, "request body larger than " + std::to_string(config_.max_body_bytes) + " bytes");
+      std::string message = "request body larger than ";
+      message += std::to_string(config_.max_body_bytes);
+      message += " bytes";
+      return SendError(413, message);
     }
     if (ec == http::error::header_limit) {
       server_.service_.CountLimitHit("header_bytes");
-      return SendError(431, "request headers larger than " +
-                                std::to_string(config_.max_header_bytes) + " bytes");
+      std::string message = "request headers larger than ";
+      message += std::to_string(config_.max_header_bytes);
+      message += " bytes";
+      return SendError(431, message);
     }
-    if (ec) {
-      server_.service_.CountLimitHit("malformed_request");
-      return SendError(400, std::string("malformed HTTP request: ") + ec.message());
-    }
+    server_.service_.CountLimitHit("malformed_request");
+    return SendError(400, std::string("malformed HTTP request: ") + ec.message());
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    request_timer_.cancel();
     const auto& req = parser_->get();
     HttpRequest request;
     const auto method = req.method_string();
@@ -108,15 +322,33 @@ class Session : public std::enable_shared_from_this<Session> {
     request.authorization = std::string_view(authorization.data(), authorization.size());
     request.body = req.body();
     HttpResponse response = server_.service_.Handle(request);
-    const bool keep_alive = req.keep_alive() && !stopping_ && !server_.stopping_;
-    Send(std::move(response), req.version(), keep_alive, req.method() == http::verb::head);
+    const bool keep_alive = req.keep_alive() && !stop_ && !server_.draining_.load();
+    const unsigned version = req.version();
+    const bool head = req.method() == http::verb::head;
+    // The body is handled: free it and its reservation before the response is written.
+    parser_.reset();
+    if (reserved_ > 0) {
+      server_.ReleaseBytes(reserved_);
+      reserved_ = 0;
+    }
+    Send(std::move(response), version, keep_alive, head, /*linger=*/false);
+  }
+
+  // 503 with Retry-After; the body (if any) is not read, so the connection closes after.
+  void Refuse(std::string_view message, const char* retry_after) {
+    request_timer_.cancel();
+    HttpResponse r = ErrorResponse(503, message);
+    r.headers.emplace_back("Retry-After", retry_after);
+    Send(std::move(r), 11, /*keep_alive=*/false, /*head=*/false, /*linger=*/true);
   }
 
   void SendError(int status, const std::string& message) {
-    Send(ErrorResponse(status, message), 11, false, false);
+    Send(ErrorResponse(status, message), 11, /*keep_alive=*/false, /*head=*/false,
+         /*linger=*/true);
   }
 
-  void Send(HttpResponse&& r, unsigned version, bool keep_alive, bool head) {
+  void Send(HttpResponse&& r, unsigned version, bool keep_alive, bool head, bool linger) {
+    state_ = State::kWriting;
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
     res->set(http::field::server, "modelmon");
@@ -126,30 +358,74 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     if (head) res->body().clear();  // Content-Length stays that of the GET response.
-    response_ = res;
-    stream_.expires_after(config_.request_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-                        self->response_.reset();
-                        if (ec || !keep_alive) return self->Close();
-                        self->WaitForRequest();
-                      });
+    Tcp().expires_after(config_.request_timeout);
+    http::async_write(
+        stream_, *res,
+        [self = this->shared_from_this(), res, keep_alive, linger](
+            beast::error_code ec, std::size_t) { self->OnWritten(ec, keep_alive, linger); });
+  }
+
+  void OnWritten(beast::error_code ec, bool keep_alive, bool linger) {
+    if (admitted_) {
+      admitted_ = false;
+      if (reserved_ > 0) server_.ReleaseBytes(reserved_);
+      reserved_ = 0;
+      server_.ReleaseRequest();
+    }
+    parser_.reset();
+    if (ec) return Close();
+    if (linger && !stop_) return LingerClose();
+    if (!keep_alive || stop_) return Close();
+    WaitForRequest();
+  }
+
+  // Half-closes, then discards what the client still sends (bounded in time and bytes) so that it
+  // reads the response instead of a connection reset. TCP level, also under TLS.
+  void LingerClose() {
+    state_ = State::kClosing;
+    beast::error_code ignored;
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().expires_after(kLingerTime);
+    buffer_.clear();
+    linger_bytes_ = 0;
+    Discard();
+  }
+
+  void Discard() {
+    Tcp().async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](
+                                                     beast::error_code ec, std::size_t n) {
+      self->linger_bytes_ += n;
+      if (ec || self->state_ != State::kClosing || self->linger_bytes_ >= kLingerBytes) {
+        return self->Close();
+      }
+      self->Discard();
+    });
   }
 
   void Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    request_timer_.cancel();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Tcp().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer& server_;
   const ServerConfig& config_;
-  beast::flat_buffer buffer_{1 << 16};
+  beast::flat_buffer buffer_;
+  net::steady_timer request_timer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<void> response_;
-  bool idle_ = false;
-  bool stopping_ = false;
+  std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> chunk_header_;
+  State state_ = State::kIdle;
+  uint64_t requests_ = 0;  // Requests started on this connection.
+  bool admitted_ = false;  // Holds one of the server's in-flight request slots.
+  size_t reserved_ = 0;    // Body bytes reserved in the server's budget.
+  bool budget_exceeded_ = false;
+  bool timed_out_ = false;
+  bool stop_ = false;
+  size_t linger_bytes_ = 0;
 };
 
 HttpServer::HttpServer(net::io_context& ioc, const ServerConfig& config, Service& service)
@@ -157,8 +433,55 @@ HttpServer::HttpServer(net::io_context& ioc, const ServerConfig& config, Service
 
 HttpServer::~HttpServer() = default;
 
+namespace {
+
+// The reason OpenSSL gives for the last failure, or the error code's message.
+std::string OpenSslReason(const beast::error_code& ec) {
+  const unsigned long e = ERR_peek_last_error();
+  std::string reason;
+  if (e != 0) {
+    const char* r = ERR_reason_error_string(e);
+    if (r != nullptr) reason = r;
+  }
+  ERR_clear_error();
+  return reason.empty() ? ec.message() : reason;
+}
+
+}  // namespace
+
 bool HttpServer::Listen(std::string* error) {
   beast::error_code ec;
+  if (config_.tls.enabled()) {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                         ssl::context::no_sslv3 | ssl::context::single_dh_use,
+                     ec);
+    SSL_CTX* native = ctx->native_handle();
+    if (SSL_CTX_set_min_proto_version(
+            native, config_.tls.min_version >= 13 ? TLS1_3_VERSION : TLS1_2_VERSION) != 1) {
+      *error = "server.tls.min_version: not supported by this OpenSSL";
+      return false;
+    }
+    ctx->use_certificate_chain_file(config_.tls.cert_file, ec);
+    if (ec) {
+      *error = "server.tls.cert_file: cannot load a PEM certificate chain from \"" +
+               config_.tls.cert_file + "\": " + OpenSslReason(ec);
+      return false;
+    }
+    ctx->use_private_key_file(config_.tls.key_file, ssl::context::pem, ec);
+    if (ec) {
+      *error = "server.tls.key_file: cannot load a PEM private key from \"" + config_.tls.key_file +
+               "\": " + OpenSslReason(ec);
+      return false;
+    }
+    if (SSL_CTX_check_private_key(native) != 1) {
+      *error = "server.tls.key_file: the private key does not match the certificate in \"" +
+               config_.tls.cert_file + "\"";
+      ERR_clear_error();
+      return false;
+    }
+    tls_ = std::move(ctx);
+  }
   const auto address = net::ip::make_address(config_.listen_address, ec);
   if (ec) {
     *error = "server.listen: invalid address \"" + config_.listen_address + "\": " + ec.message();
@@ -190,8 +513,12 @@ void HttpServer::DoAccept() {
         service_.CountLimitHit("connections");
         beast::error_code ignored;
         socket.close(ignored);
+      } else if (tls_) {
+        auto session = std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls_);
+        Register(session);
+        session->Start();
       } else {
-        auto session = std::make_shared<Session>(std::move(socket), *this);
+        auto session = std::make_shared<Session<PlainStream>>(*this, std::move(socket));
         Register(session);
         session->Start();
       }
@@ -200,20 +527,20 @@ void HttpServer::DoAccept() {
   });
 }
 
-void HttpServer::Register(const std::shared_ptr<Session>& session) {
+void HttpServer::Register(const std::shared_ptr<SessionBase>& session) {
   ++active_;
   std::lock_guard<std::mutex> lock(mu_);
   // Drop entries of closed sessions so the list stays bounded by the live connections.
   if (sessions_.size() >= 2 * active_.load() + 16) {
-    std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+    std::erase_if(sessions_, [](const std::weak_ptr<SessionBase>& s) { return s.expired(); });
   }
   sessions_.push_back(session);
 }
 
 void HttpServer::Unregister() { --active_; }
 
-std::vector<std::shared_ptr<Session>> HttpServer::LiveSessions() {
-  std::vector<std::shared_ptr<Session>> live;
+std::vector<std::shared_ptr<SessionBase>> HttpServer::LiveSessions() {
+  std::vector<std::shared_ptr<SessionBase>> live;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& weak : sessions_) {
     if (auto s = weak.lock()) live.push_back(std::move(s));
@@ -221,13 +548,56 @@ std::vector<std::shared_ptr<Session>> HttpServer::LiveSessions() {
   return live;
 }
 
+HttpServer::Admission HttpServer::Admit(size_t bytes) {
+  std::lock_guard<std::mutex> lock(admission_mu_);
+  if (inflight_requests_ >= config_.max_inflight_requests) return Admission::kRequests;
+  if (bytes > config_.max_inflight_bytes - inflight_bytes_) return Admission::kBytes;
+  ++inflight_requests_;
+  inflight_bytes_ += bytes;
+  PublishInflight();
+  return Admission::kAdmitted;
+}
+
+bool HttpServer::Grow(size_t bytes) {
+  std::lock_guard<std::mutex> lock(admission_mu_);
+  if (bytes > config_.max_inflight_bytes - inflight_bytes_) return false;
+  inflight_bytes_ += bytes;
+  PublishInflight();
+  return true;
+}
+
+void HttpServer::ReleaseBytes(size_t bytes) {
+  std::lock_guard<std::mutex> lock(admission_mu_);
+  inflight_bytes_ -= std::min(bytes, inflight_bytes_);
+  PublishInflight();
+}
+
+void HttpServer::ReleaseRequest() {
+  std::lock_guard<std::mutex> lock(admission_mu_);
+  if (inflight_requests_ > 0) --inflight_requests_;
+  PublishInflight();
+}
+
+void HttpServer::PublishInflight() { service_.SetInflight(inflight_requests_, inflight_bytes_); }
+
+size_t HttpServer::inflight_requests() const {
+  std::lock_guard<std::mutex> lock(admission_mu_);
+  return inflight_requests_;
+}
+
+void HttpServer::Drain() {
+  if (draining_.exchange(true)) return;
+  for (auto& s : LiveSessions()) s->NotifyDrain();
+}
+
 void HttpServer::Shutdown() {
+  draining_.store(true);
   if (stopping_.exchange(true)) return;
   net::post(acceptor_.get_executor(), [this] {
     beast::error_code ec;
     acceptor_.close(ec);
   });
-  for (auto& s : LiveSessions()) s->NotifyShutdown();
+  for (auto& s : LiveSessions()) s->NotifyStop();
 }
 
 void HttpServer::CloseAll() {

@@ -1,7 +1,7 @@
 #ifndef MODELMON_SERVER_HTTP_SERVER_H_
 #define MODELMON_SERVER_HTTP_SERVER_H_
 
-// Boost.Beast/Asio are used in this module only.
+// Boost.Beast/Asio and OpenSSL are used in this module only.
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,47 +15,85 @@
 #include "modelmon/config.h"
 #include "server/service.h"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace modelmon::server {
 
+class SessionBase;
+template <class Stream>
 class Session;
 
-// HTTP/1.1 server: accepts connections and runs one Session per connection on its own strand, with
-// keep-alive, body/header limits, an idle timeout before a request's first byte and a whole-request
-// read deadline after it. Thread-safe: Start() once, then Shutdown() from any thread.
+// HTTP/1.1 server, plain or TLS (server.tls), one Session per connection on its own strand. A
+// connection handles one request at a time: it reads the next request only after the response to
+// the previous one is written, and reads ahead at most max(64 KiB, max_header_bytes + 4 KiB).
+// Limits: idle timeout before a request's first byte, one read deadline for the whole request
+// (TLS handshake included), body/header/connection limits, and an admission budget shared by all
+// connections (server.max_inflight_requests / max_inflight_bytes) for requests with a body or to
+// ingest/admin endpoints. Every refusal answers a JSON error and is counted.
+//
+// Lifecycle: Listen(), Start(); on shutdown Drain() (keep serving reads, refuse new ingest/admin
+// with 503), then Shutdown() once inflight_requests() is 0 or the drain deadline passed, then
+// CloseAll() if connections remain. Thread-safe: every method may be called from any thread.
 class HttpServer {
  public:
   // service must outlive the server; the io_context too.
   HttpServer(boost::asio::io_context& ioc, const ServerConfig& config, Service& service);
   ~HttpServer();
 
-  // Binds and listens. False with *error set when the address cannot be bound.
+  // Loads the TLS certificate and key when configured, then binds and listens. False with *error
+  // set otherwise; TLS problems start with "server.tls." (a configuration error).
   bool Listen(std::string* error);
   uint16_t port() const { return port_; }
+  bool tls() const { return tls_ != nullptr; }
   void Start();
 
-  // Stops accepting, closes idle connections and makes busy ones close after their response.
+  // Begins a drain: keeps accepting; new ingest and admin requests get 503 with Retry-After and
+  // Connection: close; others are served with Connection: close; idle keep-alive connections are
+  // closed. Requests already admitted finish.
+  void Drain();
+  // Stops accepting and closes every connection, except that one writing a response closes after
+  // it.
   void Shutdown();
   // After Shutdown(): closes every remaining connection (the drain deadline passed). Once their
   // handlers have run, the io_context has no work left from this server.
   void CloseAll();
   size_t active_connections() const { return active_.load(); }
+  // Admitted requests whose response is not yet written.
+  size_t inflight_requests() const;
 
  private:
+  template <class Stream>
   friend class Session;
+  enum class Admission { kAdmitted, kRequests, kBytes };
+
   void DoAccept();
-  void Register(const std::shared_ptr<Session>& session);
+  void Register(const std::shared_ptr<SessionBase>& session);
   void Unregister();
-  std::vector<std::shared_ptr<Session>> LiveSessions();
+  std::vector<std::shared_ptr<SessionBase>> LiveSessions();
+  // Admission budget. Admit() reserves one request and `bytes`; Grow() reserves more bytes for an
+  // admitted request (chunked bodies), false when that would exceed the budget (nothing reserved).
+  Admission Admit(size_t bytes);
+  bool Grow(size_t bytes);
+  void ReleaseBytes(size_t bytes);
+  void ReleaseRequest();
+  void PublishInflight() EXCLUSIVE_LOCKS_REQUIRED(admission_mu_);
 
   boost::asio::io_context& ioc_;
   const ServerConfig config_;
   Service& service_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // Null for plain HTTP.
   uint16_t port_ = 0;
+  std::atomic<bool> draining_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> active_{0};
   std::mutex mu_;
-  std::vector<std::weak_ptr<Session>> sessions_ GUARDED_BY(mu_);
+  std::vector<std::weak_ptr<SessionBase>> sessions_ GUARDED_BY(mu_);
+  mutable std::mutex admission_mu_;
+  size_t inflight_requests_ GUARDED_BY(admission_mu_) = 0;
+  size_t inflight_bytes_ GUARDED_BY(admission_mu_) = 0;
 };
 
 }  // namespace modelmon::server

@@ -231,11 +231,49 @@ HttpResponse ErrorResponse(int status, std::string_view message) {
   return JsonResponse(status, json{{"error", std::string(message)}});
 }
 
+Scope ScopeOf(std::string_view target) {
+  const auto segments = PathSegments(target);
+  if (segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "readyz")) {
+    return Scope::kHealth;
+  }
+  const bool v1 = !segments.empty() && segments[0] == "v1";
+  if (v1 && segments.size() == 2 &&
+      (segments[1] == "predictions" || segments[1] == "ground-truth" ||
+       segments[1] == "discard")) {
+    return Scope::kIngest;
+  }
+  if (v1 && segments.size() >= 4 && segments[1] == "models") return Scope::kAdmin;
+  return Scope::kRead;
+}
+
 Service::Service(const Config& config, const Clock* clock)
     : config_(config),
       clock_(clock),
       registry_(std::make_unique<metrics::Registry>()),
-      metrics_(std::make_unique<state::DaemonMetrics>(*registry_)) {}
+      metrics_(std::make_unique<state::DaemonMetrics>(*registry_)) {
+  inflight_requests_ =
+      registry_
+          ->AddGauge("modelmon_inflight_requests",
+                     "Requests with a body or to ingest/admin endpoints admitted and not answered.")
+          .With({});
+  inflight_bytes_ = registry_
+                        ->AddGauge("modelmon_inflight_bytes",
+                                   "Request body bytes reserved by admitted requests in flight.")
+                        .With({});
+  tls_failures_ = registry_->AddCounter("modelmon_tls_handshake_failures_total",
+                                        "TLS handshakes that failed, by reason.");
+  // Known up front: export at zero so rate() works from the start.
+  for (const char* limit :
+       {"body_bytes", "header_bytes", "batch_events", "request_timeout", "connections",
+        "malformed_request", "inflight_requests", "inflight_bytes", "draining"}) {
+    metrics_->limit_hits.With({{"limit", limit}}).Inc(0);
+  }
+  if (config.server.tls.enabled()) {
+    for (const char* reason : {"timeout", "plain_http", "eof", "protocol"}) {
+      tls_failures_.With({{"reason", reason}}).Inc(0);
+    }
+  }
+}
 
 Service::~Service() = default;
 
@@ -405,6 +443,15 @@ void Service::CountLimitHit(const char* limit) {
   metrics_->limit_hits.With({{"limit", limit}}).Inc();
 }
 
+void Service::SetInflight(size_t requests, size_t bytes) {
+  inflight_requests_.Set(static_cast<double>(requests));
+  inflight_bytes_.Set(static_cast<double>(bytes));
+}
+
+void Service::CountTlsHandshakeFailure(const char* reason) {
+  tls_failures_.With({{"reason", reason}}).Inc();
+}
+
 void Service::Evaluate() {
   std::vector<state::ModelStatus> statuses;
   for (auto& model : models_) {
@@ -463,13 +510,10 @@ HttpResponse Service::Route(const HttpRequest& request, std::string* handler) {
   const std::string_view method = request.method;
   const bool get = method == "GET" || method == "HEAD";
   // Authentication by scope; the health endpoints stay open for probes.
-  const bool health = segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "readyz");
-  if (!health) {
-    const bool v1 = !segments.empty() && segments[0] == "v1";
-    const bool ingest = v1 && segments.size() == 2 &&
-                        (segments[1] == "predictions" || segments[1] == "ground-truth" ||
-                         (segments[1] == "discard" && config_.server.bench_discard_endpoint));
-    const bool admin = v1 && segments.size() >= 4 && segments[1] == "models";
+  const Scope request_scope = ScopeOf(request.target);
+  if (request_scope != Scope::kHealth) {
+    const bool ingest = request_scope == Scope::kIngest;
+    const bool admin = request_scope == Scope::kAdmin;
     const char* scope = ingest ? "ingest" : admin ? "admin" : "read";
     const std::string& token = ingest  ? config_.server.ingest_token
                                : admin ? config_.server.admin_token
@@ -499,8 +543,8 @@ HttpResponse Service::Route(const HttpRequest& request, std::string* handler) {
   if (segments.size() == 1 && segments[0] == "readyz") {
     *handler = "readyz";
     if (!get) return MethodNotAllowed("GET");
-    return ready() ? JsonResponse(200, json{{"status", "ready"}})
-                   : JsonResponse(503, json{{"status", "not ready"}});
+    if (ready()) return JsonResponse(200, json{{"status", "ready"}});
+    return JsonResponse(503, json{{"status", draining_.load() ? "draining" : "not ready"}});
   }
   if (segments.size() == 2 && segments[0] == "v1" &&
       (segments[1] == "predictions" || segments[1] == "ground-truth")) {

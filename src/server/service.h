@@ -39,6 +39,14 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// Which token guards an endpoint, and how a drain treats it: ingest and admin requests are refused
+// once a drain begins, read and health requests are served until the listener closes.
+enum class Scope { kHealth, kRead, kIngest, kAdmin };
+
+// The scope of a request target (path and query), by path alone, as Handle() routes it.
+// POST /v1/discard (the benchmarks' baseline, off unless enabled) counts as ingest.
+Scope ScopeOf(std::string_view target);
+
 // The daemon's application state and every endpoint's logic, without any socket I/O. Thread-safe:
 // Handle() and Evaluate() may run concurrently on any threads. Never throws on request data: bad
 // input becomes a 4xx with a JSON body {"error": "..."} and a counter.
@@ -65,6 +73,11 @@ class Service {
   // Readiness: false before start-up completes and once shutdown begins.
   void set_ready(bool ready) { ready_.store(ready); }
   bool ready() const { return ready_.load(); }
+  // Readiness false for good; /readyz answers 503 {"status":"draining"}.
+  void set_draining() {
+    draining_.store(true);
+    ready_.store(false);
+  }
 
   const Config& config() const { return config_; }
   state::DaemonMetrics& metrics() { return *metrics_; }
@@ -72,6 +85,12 @@ class Service {
 
   // Counts a request refused by the transport (413, 431, 408, 503...) under `limit`.
   void CountLimitHit(const char* limit);
+  // Publishes the transport's admission state (modelmon_inflight_requests,
+  // modelmon_inflight_bytes).
+  void SetInflight(size_t requests, size_t bytes);
+  // Counts a failed TLS handshake (modelmon_tls_handshake_failures_total{reason}); reason is one
+  // of "timeout", "plain_http", "eof", "protocol".
+  void CountTlsHandshakeFailure(const char* reason);
 
  private:
   Service(const Config& config, const Clock* clock);
@@ -104,6 +123,9 @@ class Service {
   std::vector<std::unique_ptr<state::ModelState>> models_;
   std::unique_ptr<state::Alerting> alerting_;
   std::unique_ptr<Notifier> notifier_;  // Null when no notifier is configured.
+  metrics::Gauge inflight_requests_;
+  metrics::Gauge inflight_bytes_;
+  metrics::CounterFamily tls_failures_;
   std::atomic<bool> ready_{false};
   std::mutex request_series_mu_;
   std::map<std::pair<std::string, int>, RequestSeries> request_series_
@@ -111,6 +133,7 @@ class Service {
   std::string snapshot_path_;  // Resolved; empty when snapshots are off.
   std::mutex snapshot_mu_;     // Serialises snapshot writes.
   bool snapshot_failing_ GUARDED_BY(snapshot_mu_) = false;  // The last write failed (logged).
+  std::atomic<bool> draining_{false};
 };
 
 // A JSON error body {"error": message}.

@@ -278,6 +278,44 @@ server:
   EXPECT_EQ(all.find("0123456789abcdef0123"), std::string::npos);  // Secrets stay out of errors.
 }
 
+TEST(ConfigLoaderTest, TlsAndAdmissionLimits) {
+  ConfigResult ok = LoadConfigString(std::string(R"(
+server:
+  max_inflight_requests: 32
+  max_inflight_bytes: 16777216
+  tls: {cert_file: /etc/tls/tls.crt, key_file: /etc/tls/tls.key, min_version: 1.3}
+)") + kMinimal);
+  ASSERT_TRUE(ok.ok()) << (ok.errors.empty() ? "" : ok.errors[0]);
+  EXPECT_EQ(ok.config->server.max_inflight_requests, 32u);
+  EXPECT_EQ(ok.config->server.max_inflight_bytes, 16777216u);
+  EXPECT_TRUE(ok.config->server.tls.enabled());
+  EXPECT_EQ(ok.config->server.tls.key_file, "/etc/tls/tls.key");
+  EXPECT_EQ(ok.config->server.tls.min_version, 13);
+
+  ConfigResult defaults = LoadConfigString(kMinimal);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_FALSE(defaults.config->server.tls.enabled());
+  EXPECT_EQ(defaults.config->server.tls.min_version, 12);
+  EXPECT_EQ(defaults.config->server.max_inflight_bytes, size_t{64} << 20);
+  EXPECT_EQ(defaults.config->server.max_inflight_requests, 256u);
+
+  ConfigResult bad = LoadConfigString(std::string(R"(
+server:
+  max_body_bytes: 1048576
+  max_inflight_bytes: 65536
+  max_inflight_requests: 0
+  tls: {cert_file: /c.pem, min_version: "1.1", ciphers: x}
+)") + kMinimal);
+  ASSERT_FALSE(bad.ok());
+  std::string all;
+  for (const std::string& e : bad.errors) all += e + "\n";
+  EXPECT_THAT(all, HasSubstr("server.max_inflight_bytes: must be at least max_body_bytes"));
+  EXPECT_THAT(all, HasSubstr("server.max_inflight_requests"));
+  EXPECT_THAT(all, HasSubstr("server.tls.key_file: TLS needs both cert_file and key_file"));
+  EXPECT_THAT(all, HasSubstr("server.tls.min_version: expected \"1.2\" or \"1.3\""));
+  EXPECT_THAT(all, HasSubstr("server.tls.ciphers"));
+}
+
 TEST(ConfigLoaderTest, MissingFileIsAnError) {
   ConfigResult r = LoadConfigFile("/nonexistent/modelmon.yaml");
   ASSERT_FALSE(r.ok());
