@@ -135,7 +135,7 @@ class NumericalWindowState {
   //  ks: scipy.stats.ks_2samp(reference, window) statistic and p-value (O(R) + KsTwoSamplePValue);
   //  psi: Psi over the reference bins (O(B)); jensen_shannon: JensenShannonDistance over the same
   //  bins (O(B)); wasserstein: scipy.stats.wasserstein_distance(reference, window) /
-  //  max(reference stddev, 0.001) (O(R + W)).
+  //  max(reference stddev, 0.001) (O(N + W), N = reference().size()).
   // When size() == 0, reference().size() == 0 or the test is unsupported the outcome is neutral:
   // statistic 0 and, for ks and chi2, p-value 1. Equal constant samples give KS D = 0, p = 1.
   DriftOutcome Evaluate(DriftTest test) const;
