@@ -278,6 +278,61 @@ class DaemonTest(unittest.TestCase):
                               capture_output=True)
         self.assertEqual(proc.returncode, 0, proc.stdout.decode() + proc.stderr.decode())
 
+    def test_hostile_input_gets_4xx_and_metrics_stay_valid(self):
+        d = self.d
+        bad = [
+            (b'{"model":"fraud","features":{"c":"\xff\xfe"},"prediction":1}', 400),  # UTF-8
+            (b'[' * 5000 + b']' * 5000, 400),  # Deeper than the parser's depth limit.
+            (b'{"model":"fraud","features":{"a":1e400},"prediction":1}', 400),
+            (b'{"model":"fraud","features":{"a":NaN},"prediction":1}', 400),
+            (b'{"model":"fraud","features":{"a":Infinity},"prediction":1}', 400),
+            (b'{"model":"fraud","features":{"a":1,"a":2},"prediction":1}', 400),
+            (b'{"model":"fraud","features":{"a":"x"},"prediction":1}', 400),
+            (b'{"model":"fraud","features":{"a":[1]},"prediction":{"x":1}}', 400),
+            (b'', 400),
+            (b'null', 400),
+            (b'{"model":"fraud\u0000","features":{},"prediction":1}', 400),
+        ]
+        for body, want in bad:
+            status, _, data = d.request('POST', '/v1/predictions', body)
+            self.assertEqual(status, want, body[:80])
+            answer = json.loads(data)  # A body error, or every event rejected with its reason.
+            self.assertTrue('error' in answer or answer['rejected'] == 1, answer)
+        status, _, _ = d.request('POST', '/v1/predictions', b'{}', content_type='text/plain')
+        self.assertEqual(status, 415)
+        # Accepted, with hostile strings that end up in label values or category buckets.
+        hostile = 'v"1\n\\x{}=,\u6a21\u578b'
+        ev = {'model': 'fraud', 'model_version': hostile,
+              'features': {'a': 1.0, 'b': 2.0, 'c': 'q"uo\\te\n{}', 'x' * 1000: 1},
+              'prediction': 1}
+        status, body = d.json('POST', '/v1/predictions', [ev] * 10)
+        self.assertEqual((status, body.get('accepted')), (200, 10), body)
+        # A reference whose category names are hostile: they become bucket label values.
+        ref = '\n'.join(json.dumps({'features': {'a': i / 10.0, 'b': i / 10.0,
+                                                 'c': ['q"uo\\te\n', '\u00e9\\', 'x'][i % 3]},
+                                    'prediction': i % 2}) for i in range(300))
+        status, _, data = d.request('PUT', '/v1/models/fraud/reference', ref,
+                                    content_type='application/x-ndjson')
+        self.assertEqual(status, 200, data)
+        d.json('POST', '/v1/predictions', [event(i / 10.0, i / 10.0, 'xyz'[i % 3], i)
+                                           for i in range(100)])
+        d.wait_for(lambda: 'modelmon_drift_p_value{' in d.metrics(), 'drift metrics')
+        status, body = d.json('GET', '/healthz')
+        self.assertEqual(status, 200)
+        text = d.metrics()
+        samples = parse_metrics(text)
+        rejected = {r: metric(samples, 'modelmon_events_rejected_total', kind='prediction',
+                              reason=r) or 0
+                    for r in ('invalid_body', 'invalid_value', 'wrong_type', 'unknown_model',
+                              'unsupported_media_type')}
+        self.assertEqual(rejected, {'invalid_body': 7, 'invalid_value': 1, 'wrong_type': 2,
+                                    'unknown_model': 1, 'unsupported_media_type': 1})
+        self.assertTrue(any('model_version="v\\"1\\n' in line for line in text.splitlines()))
+        if ARGS.promtool:
+            proc = subprocess.run([ARGS.promtool, 'check', 'metrics'], input=text.encode(),
+                                  capture_output=True)
+            self.assertEqual(proc.returncode, 0, proc.stdout.decode() + proc.stderr.decode())
+
     def test_drift_detected_for_exactly_the_shifted_feature(self):
         d = self.d
         rows = reference_rows()
