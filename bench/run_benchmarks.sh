@@ -5,7 +5,9 @@
 #      for the 15 numerical + 5 categorical composite;
 #   2. performance windows: per-event update cost (exact, ROC AUC included) for windows of 1e3, 1e4
 #      and 1e5 pairs, against scikit-learn recomputing the window;
-#   3. load tests (bench/run_load.sh): ingest against the discard endpoint, /metrics scrape cost,
+#   3. the ingest path in process (Service::Handle without sockets): a batch of 1000 events with 20
+#      features, the parser alone on it, one event per request, an evaluation round;
+#   4. load tests (bench/run_load.sh): ingest against the discard endpoint, /metrics scrape cost,
 #      p99 at half load, RSS per windowed value, docs/benchmarks-throughput.png.
 # Prints tables of medians and ratios. Release build with the bench preset; about 6 minutes.
 # Arguments go to bench/load_test.py (e.g. --soak for the 10-minute RSS run).
@@ -13,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset bench >/dev/null
-cmake --build --preset bench --target modelmon_drift_bench modelmon_perf_bench >/dev/null
+cmake --build --preset bench --target modelmon_drift_bench modelmon_perf_bench \
+  modelmon_ingest_bench >/dev/null
 out=build/bench
 data=$out/bench-data
 /usr/bin/python3 bench/drift_data.py "$data"
@@ -66,5 +69,26 @@ for w in (1000, 10000, 100000):
 print('(speed-up: sklearn recompute / (modelmon update + compute) per event)')
 PY
 echo
-# 3. Load tests of the daemon (bench/run_load.sh; options such as --soak are passed through).
+# 3. The ingest path in process, without sockets.
+$out/bench/modelmon_ingest_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_format=json > $out/ingest_bench.json
+/usr/bin/python3 - "$out" <<'PY'
+import json, sys
+unit = {'ns': 1e-9, 'us': 1e-6, 'ms': 1e-3, 's': 1.0}
+rows = {b['run_name']: b for b in json.load(open(sys.argv[1] + '/ingest_bench.json'))['benchmarks']
+        if b.get('aggregate_name') == 'median'}
+print('Ingest path in process (median CPU time; 1000 events x 20 features, about 360 KB per batch)')
+for name, label in [('BM_IngestBatch/10000/1', 'batch, events with ids (join store)'),
+                    ('BM_IngestBatch/10000/0', 'batch, events without ids'),
+                    ('BM_ParseBatch', 'parser alone on the batch without ids'),
+                    ('BM_IngestSingle', 'one event per request'),
+                    ('BM_EvaluateAfterWindow', 'evaluation round after a whole new window')]:
+    b = rows[name]
+    t = b['cpu_time'] * unit[b['time_unit']]
+    rate = ' %8.0f MB/s' % (b['bytes_per_second'] / 1e6) if 'bytes_per_second' in b else ''
+    print('%-46s %10.1f us%s' % (label, t * 1e6, rate))
+print()
+PY
+
+# 4. Load tests of the daemon (bench/run_load.sh; options such as --soak are passed through).
 bench/run_load.sh "$@"
