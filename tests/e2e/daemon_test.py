@@ -694,9 +694,11 @@ class GraphiteTest(unittest.TestCase):
                     float(value)
                     self.assertLess(abs(int(ts) - time.time()), 60)
                     self.assertTrue(path.startswith('modelmon.'), line)
-                samples = parse_metrics(d.metrics())
-                self.assertGreaterEqual(metric(samples, 'modelmon_graphite_pushes_total',
-                                               outcome='success'), 1)
+                # The push is counted once its write completes, which may be just after the
+                # receiver saw the connection close.
+                d.wait_for(lambda: (metric(parse_metrics(d.metrics()),
+                                           'modelmon_graphite_pushes_total',
+                                           outcome='success') or 0) >= 1, 'a counted push')
                 self.assertEqual(d.stop(), 0)
             finally:
                 server.close()
