@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "state/reference_data.h"
@@ -219,6 +220,36 @@ bool Authorized(const HttpRequest& request, const std::string& token) {
   return ConstantTimeEquals(header.substr(kBearer.size()), token);
 }
 
+// The scope of a path already split by PathSegments().
+Scope ScopeOfSegments(const std::vector<std::string_view>& segments) {
+  if (segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "readyz")) {
+    return Scope::kHealth;
+  }
+  const bool v1 = !segments.empty() && segments[0] == "v1";
+  if (v1 && segments.size() == 2 &&
+      (segments[1] == "predictions" || segments[1] == "ground-truth" || segments[1] == "discard")) {
+    return Scope::kIngest;
+  }
+  if (v1 && segments.size() >= 4 && segments[1] == "models") return Scope::kAdmin;
+  return Scope::kRead;
+}
+
+// {"accepted":N,"rejected":0,"errors":[]} (plus "discarded_bytes" for the discard endpoint),
+// formatted directly: the answer to nearly every ingest request.
+HttpResponse AllAcceptedResponse(size_t accepted,
+                                 std::optional<size_t> discarded_bytes = std::nullopt) {
+  HttpResponse r;
+  r.body = "{\"accepted\":";
+  r.body += std::to_string(accepted);
+  r.body += ",\"rejected\":0,\"errors\":[]";
+  if (discarded_bytes) {
+    r.body += ",\"discarded_bytes\":";
+    r.body += std::to_string(*discarded_bytes);
+  }
+  r.body += "}\n";
+  return r;
+}
+
 HttpResponse MethodNotAllowed(const char* allow) {
   HttpResponse r = ErrorResponse(405, std::string("method not allowed; use ") + allow);
   r.headers.emplace_back("Allow", allow);
@@ -231,20 +262,7 @@ HttpResponse ErrorResponse(int status, std::string_view message) {
   return JsonResponse(status, json{{"error", std::string(message)}});
 }
 
-Scope ScopeOf(std::string_view target) {
-  const auto segments = PathSegments(target);
-  if (segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "readyz")) {
-    return Scope::kHealth;
-  }
-  const bool v1 = !segments.empty() && segments[0] == "v1";
-  if (v1 && segments.size() == 2 &&
-      (segments[1] == "predictions" || segments[1] == "ground-truth" ||
-       segments[1] == "discard")) {
-    return Scope::kIngest;
-  }
-  if (v1 && segments.size() >= 4 && segments[1] == "models") return Scope::kAdmin;
-  return Scope::kRead;
-}
+Scope ScopeOf(std::string_view target) { return ScopeOfSegments(PathSegments(target)); }
 
 Service::Service(const Config& config, const Clock* clock)
     : config_(config),
@@ -510,7 +528,7 @@ HttpResponse Service::Route(const HttpRequest& request, std::string* handler) {
   const std::string_view method = request.method;
   const bool get = method == "GET" || method == "HEAD";
   // Authentication by scope; the health endpoints stay open for probes.
-  const Scope request_scope = ScopeOf(request.target);
+  const Scope request_scope = ScopeOfSegments(segments);
   if (request_scope != Scope::kHealth) {
     const bool ingest = request_scope == Scope::kIngest;
     const bool admin = request_scope == Scope::kAdmin;
@@ -614,14 +632,7 @@ HttpResponse Service::Ingest(const HttpRequest& request, bool predictions) {
     }
     const size_t accepted = batch.events.size();
     apply(batch.events);
-    if (batch.errors.empty()) {
-      // The common answer, without building a JSON document.
-      HttpResponse r;
-      r.body = "{\"accepted\":";
-      r.body += std::to_string(accepted);
-      r.body += ",\"rejected\":0,\"errors\":[]}\n";
-      return r;
-    }
+    if (batch.errors.empty()) return AllAcceptedResponse(accepted);
     json errors = json::array();
     for (const auto& e : batch.errors) {
       metrics_->rejected.With({{"kind", kind}, {"reason", ingest::RejectReasonName(e.reason)}})
@@ -658,11 +669,8 @@ HttpResponse Service::Ingest(const HttpRequest& request, bool predictions) {
 }
 
 HttpResponse Service::Discard(const HttpRequest& request) {
-  // Shaped like an ingest response so that both cost the same to serialise and send.
-  return JsonResponse(200, json{{"accepted", 0},
-                                {"rejected", 0},
-                                {"errors", json::array()},
-                                {"discarded_bytes", request.body.size()}});
+  // Built like the ingest answer so that both cost the same to serialise and send.
+  return AllAcceptedResponse(0, request.body.size());
 }
 
 HttpResponse Service::AlertList() const {
