@@ -203,36 +203,29 @@ void DriftColumns::Sync() {
     synced_ = size_;
     return;
   }
+  // A rebuild replays the whole window into emptied states; otherwise the evicted values leave
+  // and the events since the last Sync() enter.
+  const size_t first = rebuild_ ? 0 : synced_;
   for (Column& col : columns_) {
-    if (rebuild_) {
-      if (col.numerical) {
-        std::vector<double> values;
-        values.reserve(size_);
-        for (size_t i = 0; i < size_; ++i) {
-          const double v = col.numbers[(head_ + i) % capacity_];
-          if (!std::isnan(v)) values.push_back(v);
-        }
-        col.numerical->Assign(std::move(values));
-      } else if (col.categorical) {
-        col.categorical->Clear();
-        for (size_t i = 0; i < size_; ++i) {
-          const uint32_t id = col.ids[(head_ + i) % capacity_];
-          if (id != kMissingId) col.categorical->Add(col.bucket_of_id[id]);
-        }
+    if (col.numerical) {
+      std::vector<double> entering;
+      entering.reserve(size_ - first);
+      for (size_t i = first; i < size_; ++i) {
+        const double v = col.numbers[(head_ + i) % capacity_];
+        if (!std::isnan(v)) entering.push_back(v);
       }
-    } else {
-      if (col.numerical) {
+      if (rebuild_) {
+        col.numerical->Assign(std::move(entering));
+      } else {
         for (double v : col.evicted_numbers) col.numerical->Remove(v);
-        for (size_t i = synced_; i < size_; ++i) {
-          const double v = col.numbers[(head_ + i) % capacity_];
-          if (!std::isnan(v)) col.numerical->Add(v);
-        }
-      } else if (col.categorical) {
-        for (uint32_t b : col.evicted_buckets) col.categorical->Remove(b);
-        for (size_t i = synced_; i < size_; ++i) {
-          const uint32_t id = col.ids[(head_ + i) % capacity_];
-          if (id != kMissingId) col.categorical->Add(col.bucket_of_id[id]);
-        }
+        for (double v : entering) col.numerical->Add(v);
+      }
+    } else if (col.categorical) {
+      if (rebuild_) col.categorical->Clear();
+      for (uint32_t b : col.evicted_buckets) col.categorical->Remove(b);
+      for (size_t i = first; i < size_; ++i) {
+        const uint32_t id = col.ids[(head_ + i) % capacity_];
+        if (id != kMissingId) col.categorical->Add(col.bucket_of_id[id]);
       }
     }
     col.evicted_numbers.clear();
