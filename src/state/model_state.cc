@@ -646,10 +646,7 @@ size_t ModelState::ImportSnapshot(const ModelSnapshot& m, std::chrono::nanosecon
   // Pending joins: remembered ids first, so that duplicates are still recognised.
   for (const std::string& id : m.joined_ids) join_.RestoreJoinedId(id);
   for (const PendingPredictionSnapshot& p : m.pending_predictions) {
-    if (p.id.empty() || (schema_->is_classification() && !valid_class(p.predicted_class)) ||
-        !valid_scores(p.class_scores)) {
-      continue;
-    }
+    if (p.id.empty() || !valid_class(p.predicted_class) || !valid_scores(p.class_scores)) continue;
     PendingPrediction pending;
     pending.version = p.version;
     pending.predicted_class = p.predicted_class;
@@ -659,7 +656,7 @@ size_t ModelState::ImportSnapshot(const ModelSnapshot& m, std::chrono::nanosecon
     join_.AddPrediction(p.id, std::move(pending), at(p.age_ns));
   }
   for (const PendingLabelSnapshot& l : m.pending_labels) {
-    if (l.id.empty() || (schema_->is_classification() && !valid_class(l.label_class))) continue;
+    if (l.id.empty() || !valid_class(l.label_class)) continue;
     join_.AddLabel(l.id, PendingLabel{l.label_class, l.value}, at(l.age_ns));
   }
   // Performance windows: at most the versions a running model can have, plus "__all__".
