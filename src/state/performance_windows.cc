@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "performance/ab_test.h"
+#include "performance/significance.h"
 
 namespace modelmon::state {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "metrics/metrics.h"
-#include "performance/ab_test.h"
+#include "performance/significance.h"
 
 namespace modelmon::state {
 namespace {

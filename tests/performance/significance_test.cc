@@ -1,4 +1,4 @@
-#include "performance/ab_test.h"
+#include "performance/significance.h"
 
 #include <gtest/gtest.h>
 
@@ -36,7 +36,7 @@ void ExpectValid(const TestResult& r) {
 
 // Expected values: a textbook pooled z-test with scipy.stats.norm.sf in the generator.
 TEST(TwoProportionZTestTest, MatchesScipyNormalFixtures) {
-  const nlohmann::json fixture = LoadFixture("ab_test.json");
+  const nlohmann::json fixture = LoadFixture("significance.json");
   ASSERT_GE(fixture["ztest"].size(), 12u);
   for (const nlohmann::json& c : fixture["ztest"]) {
     SCOPED_TRACE(c.dump());
@@ -51,7 +51,7 @@ TEST(TwoProportionZTestTest, MatchesScipyNormalFixtures) {
 // The fixture's undefined cases: pooled proportion 1, pooled proportion 0, and n_a == 0 (a broken
 // precondition); all give statistic 0 and p-value 1 as documented.
 TEST(TwoProportionZTestTest, UndefinedCasesGiveNoEvidence) {
-  const nlohmann::json fixture = LoadFixture("ab_test.json");
+  const nlohmann::json fixture = LoadFixture("significance.json");
   ASSERT_EQ(fixture["ztest_undefined"].size(), 3u);
   for (const nlohmann::json& c : fixture["ztest_undefined"]) {
     SCOPED_TRACE(c.dump());
@@ -99,7 +99,7 @@ TEST(TwoProportionZTestTest, EdgeCases) {
 // Expected values: scipy.stats.ttest_ind_from_stats(..., equal_var=False) on samples summarised as
 // [n, mean, sum of squared deviations]; std = sqrt(ss / (n - 1)) as in the generator.
 TEST(WelchTTestTest, MatchesScipyOnSampleSummaries) {
-  const nlohmann::json fixture = LoadFixture("ab_test.json");
+  const nlohmann::json fixture = LoadFixture("significance.json");
   ASSERT_GE(fixture["welch"].size(), 6u);
   for (const nlohmann::json& c : fixture["welch"]) {
     SCOPED_TRACE(c.dump());
@@ -119,7 +119,7 @@ TEST(WelchTTestTest, MatchesScipyOnSampleSummaries) {
 // df near 1, very unequal n, and tiny / huge scales (the fixture's expected values for those are
 // scipy on rescaled inputs, because scipy's own df computation underflows / overflows there).
 TEST(WelchTTestTest, MatchesScipyOnExplicitSummaries) {
-  const nlohmann::json fixture = LoadFixture("ab_test.json");
+  const nlohmann::json fixture = LoadFixture("significance.json");
   ASSERT_GE(fixture["welch_summary"].size(), 7u);
   for (const nlohmann::json& c : fixture["welch_summary"]) {
     SCOPED_TRACE(c.dump());

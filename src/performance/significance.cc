@@ -1,4 +1,4 @@
-#include "performance/ab_test.h"
+#include "performance/significance.h"
 
 #include <boost/math/distributions/students_t.hpp>
 #include <boost/math/special_functions/erf.hpp>

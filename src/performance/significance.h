@@ -1,5 +1,5 @@
-#ifndef MODELMON_PERFORMANCE_AB_TEST_H_
-#define MODELMON_PERFORMANCE_AB_TEST_H_
+#ifndef MODELMON_PERFORMANCE_SIGNIFICANCE_H_
+#define MODELMON_PERFORMANCE_SIGNIFICANCE_H_
 
 #include <cstdint>
 
@@ -40,4 +40,4 @@ TestResult WelchTTest(double mean_a, double std_a, int64_t n_a, double mean_b, d
 
 }  // namespace modelmon::performance
 
-#endif  // MODELMON_PERFORMANCE_AB_TEST_H_
+#endif  // MODELMON_PERFORMANCE_SIGNIFICANCE_H_
