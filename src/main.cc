@@ -8,7 +8,7 @@
 #include "modelmon/config.h"
 #include "modelmon/daemon.h"
 #include "modelmon/demo.h"
-#include "server/logging.h"
+#include "app/logging.h"
 
 namespace {
 

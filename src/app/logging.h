@@ -1,5 +1,5 @@
-#ifndef MODELMON_SERVER_LOGGING_H_
-#define MODELMON_SERVER_LOGGING_H_
+#ifndef MODELMON_APP_LOGGING_H_
+#define MODELMON_APP_LOGGING_H_
 
 #include <string>
 
@@ -13,4 +13,4 @@ void ConfigureLogging(LogFormat format, const std::string& level);
 
 }  // namespace modelmon
 
-#endif  // MODELMON_SERVER_LOGGING_H_
+#endif  // MODELMON_APP_LOGGING_H_

@@ -1,4 +1,4 @@
-#include "server/logging.h"
+#include "app/logging.h"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
