@@ -1,7 +1,7 @@
 // Performance-window cost: one joined pair entering and the oldest leaving a full window (the
 // per-event cost of exact sliding metrics, ROC AUC included), and one Compute(), for windows of
 // 1e3, 1e4 and 1e5 pairs. bench/sklearn_perf_baseline.py times scikit-learn recomputing the same
-// window on the same data; bench/run_drift_bench.sh prints both.
+// window on the same data; bench/run_benchmarks.sh prints both.
 //
 // Usage: modelmon_perf_bench --data DIR [google-benchmark flags]
 
