@@ -9,6 +9,9 @@
 #include <fstream>
 #include <random>
 
+#include "common/checksum.h"
+#include "state/snapshot_file.h"
+
 namespace modelmon::state {
 namespace {
 
@@ -52,13 +55,6 @@ void Rewrite(std::string& bytes) {
     bytes[12 + static_cast<size_t>(i)] = static_cast<char>(length >> (8 * i));
   for (int i = 0; i < 4; ++i)
     bytes[20 + static_cast<size_t>(i)] = static_cast<char>(crc >> (8 * i));
-}
-
-TEST(SnapshotCodecTest, Crc32cKnownAnswer) {
-  // The CRC-32C check value (RFC 3720, appendix B.4).
-  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
-  EXPECT_EQ(Fnv1a64(""), 14695981039346656037ull);
-  EXPECT_EQ(Fnv1a64("a"), 0xaf63dc4c8601ec8cull);
 }
 
 TEST(SnapshotCodecTest, RoundTripIsIdentical) {
