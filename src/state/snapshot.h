@@ -50,21 +50,33 @@ struct WindowColumnSnapshot {
   static constexpr uint32_t kMissingCategory = UINT32_MAX;
 };
 
-struct PendingPredictionSnapshot {
-  std::string id;
-  int64_t age_ns = 0;
-  std::string version;
+// What a prediction keeps while it waits for its ground truth: in the live join store and in
+// snapshots. Plain data.
+struct PendingPrediction {
+  std::string version;  // The (capped) model_version label value.
   int32_t predicted_class = -1;
   double predicted_value = 0;
   double score = 0;
   std::vector<double> class_scores;
 };
 
+// What ground truth keeps while it waits for its prediction. Plain data.
+struct PendingLabel {
+  int32_t label_class = -1;
+  double value = 0;
+};
+
+// A pending join entry in a snapshot: its id, its age and what it waits with.
+struct PendingPredictionSnapshot {
+  std::string id;
+  int64_t age_ns = 0;
+  PendingPrediction prediction;
+};
+
 struct PendingLabelSnapshot {
   std::string id;
   int64_t age_ns = 0;
-  int32_t label_class = -1;
-  double value = 0;
+  PendingLabel label;
 };
 
 struct JoinedPairSnapshot {

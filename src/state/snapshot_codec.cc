@@ -83,18 +83,18 @@ void EncodeModel(Writer& w, const ModelSnapshot& m) {
   for (const PendingPredictionSnapshot& p : m.pending_predictions) {
     w.Str(p.id);
     w.I64(p.age_ns);
-    w.Str(p.version);
-    w.I32(p.predicted_class);
-    w.F64(p.predicted_value);
-    w.F64(p.score);
-    w.Doubles(p.class_scores);
+    w.Str(p.prediction.version);
+    w.I32(p.prediction.predicted_class);
+    w.F64(p.prediction.predicted_value);
+    w.F64(p.prediction.score);
+    w.Doubles(p.prediction.class_scores);
   }
   w.Count(m.pending_labels.size());
   for (const PendingLabelSnapshot& l : m.pending_labels) {
     w.Str(l.id);
     w.I64(l.age_ns);
-    w.I32(l.label_class);
-    w.F64(l.value);
+    w.I32(l.label.label_class);
+    w.F64(l.label.value);
   }
   w.Count(m.joined_ids.size());
   for (const std::string& id : m.joined_ids) w.Str(id);
@@ -151,18 +151,18 @@ ModelSnapshot DecodeModel(Reader& r) {
   for (PendingPredictionSnapshot& p : m.pending_predictions) {
     p.id = r.Str();
     p.age_ns = r.Age();
-    p.version = r.Str();
-    p.predicted_class = r.I32();
-    p.predicted_value = r.F64();
-    p.score = r.F64();
-    p.class_scores = r.Doubles();
+    p.prediction.version = r.Str();
+    p.prediction.predicted_class = r.I32();
+    p.prediction.predicted_value = r.F64();
+    p.prediction.score = r.F64();
+    p.prediction.class_scores = r.Doubles();
   }
   m.pending_labels.resize(r.Count(24));
   for (PendingLabelSnapshot& l : m.pending_labels) {
     l.id = r.Str();
     l.age_ns = r.Age();
-    l.label_class = r.I32();
-    l.value = r.F64();
+    l.label.label_class = r.I32();
+    l.label.value = r.F64();
   }
   m.joined_ids.resize(r.Count(4));
   for (std::string& id : m.joined_ids) id = r.Str();

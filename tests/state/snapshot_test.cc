@@ -36,8 +36,8 @@ Snapshot SmallSnapshot() {
   m.window_columns[1].ids = {0, WindowColumnSnapshot::kMissingCategory, 1};
   m.window_columns[1].names = {"x", "z"};
   m.versions = {"v1", "__other__"};
-  m.pending_predictions = {{"id1", 10, "v1", 1, 0.0, 0.75, {}}};
-  m.pending_labels = {{"id2", 5, 0, 0.0}};
+  m.pending_predictions = {{"id1", 10, {"v1", 1, 0.0, 0.75, {}}}};
+  m.pending_labels = {{"id2", 5, {0, 0.0}}};
   m.joined_ids = {"id0"};
   m.performance = {{"__all__", {{7, 1, 0, 0.4, {}, 0, 0}}}, {"v1", {{7, 1, 0, 0.4, {}, 0, 0}}}};
   m.baseline = {{"accuracy", 0.9}};
@@ -72,7 +72,7 @@ TEST(SnapshotCodecTest, RoundTripIsIdentical) {
   EXPECT_EQ(m.reference->categories[1][1].first, "é\"y");
   EXPECT_TRUE(std::isnan(m.window_columns[0].numbers[1]));
   EXPECT_EQ(m.window_columns[1].ids[1], WindowColumnSnapshot::kMissingCategory);
-  EXPECT_EQ(m.pending_predictions[0].score, 0.75);
+  EXPECT_EQ(m.pending_predictions[0].prediction.score, 0.75);
   EXPECT_EQ(m.baseline.at("accuracy"), 0.9);
   ASSERT_EQ(s.alerts.size(), 1u);
   EXPECT_EQ(s.alerts[0].fired_age_ns, 50);
