@@ -20,7 +20,7 @@ namespace modelmon::metrics {
 
 using Labels = std::map<std::string, std::string>;
 
-// Handles to one time series. Cheap to copy; valid while the owning Metrics lives and the series
+// Handles to one time series. Cheap to copy; valid while the owning Registry lives and the series
 // has not been removed. Updates are thread-safe (atomic). A default-constructed handle ignores
 // updates.
 class Counter {

@@ -18,6 +18,7 @@
 #include "performance/join_store.h"
 #include "state/daemon_metrics.h"
 #include "state/drift_columns.h"
+#include "state/model_metrics.h"
 #include "state/performance_windows.h"
 #include "state/reference_data.h"
 #include "state/snapshot.h"
@@ -71,9 +72,10 @@ struct ModelStatus {
 };
 
 // Live state of one monitored model: its reference, its sliding window of prediction events, the
-// drift state of every column and the last evaluation's results. Thread-safe: all methods may be
-// called concurrently; one mutex serialises them. Memory is bounded by the configured window size,
-// column count and category limits.
+// drift state of every column, its pending ground-truth joins, the last evaluation's results and
+// its metric series (ModelMetrics). Thread-safe: all methods may be called concurrently; one mutex
+// serialises them. Memory is bounded by the configured window size, column count and category
+// limits.
 class ModelState {
  public:
   // schema and metrics must outlive this object; clock too.
@@ -110,70 +112,32 @@ class ModelState {
   // Replays a snapshot of this model (the caller checked its fingerprint) through the ordinary
   // paths: the reference (unless it came from the configured file, or the configured reference
   // changed), then the window, joins and pairs, with times now - downtime - age. Entries that do
-  // not fit the schema are skipped. Counters are not touched. Returns the window events restored.
+  // not fit the schema are skipped. Ingest and join counters are not touched (a restored reference
+  // counts as a reference update). Returns the window events restored.
   size_t ImportSnapshot(const ModelSnapshot& snapshot, std::chrono::nanoseconds downtime)
       LOCKS_EXCLUDED(mu_);
 
  private:
-  struct Row;
+  using JoinStore = performance::JoinStore<PendingPrediction, PendingLabel>;
+  static JoinStore::Options JoinOptionsFor(const PerformanceConfig& config);
+
   void ExpireLocked(std::chrono::steady_clock::time_point now) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetReferenceLocked(ReferenceData data, const std::string& source)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   double ThresholdFor(const FeatureConfig* feature, const std::string& test,
                       size_t evaluated_columns) const;
-  struct VersionMetrics {
-    std::string label;  // The (capped) model_version label value.
-    metrics::Counter predictions, errors;
-    metrics::Histogram latency;
-  };
-  // What a prediction keeps while it waits for its ground truth.
-  struct PendingPrediction {
-    std::string version;
-    int32_t predicted_class = -1;
-    double predicted_value = 0;
-    double score = 0;
-    std::vector<double> class_scores;
-  };
-  struct PendingLabel {
-    int32_t label_class = -1;
-    double value = 0;
-  };
-  using JoinStore = performance::JoinStore<PendingPrediction, PendingLabel>;
-  static JoinStore::Options JoinOptionsFor(const PerformanceConfig& config);
   void CountJoinResultLocked(const JoinStore::Result& result, bool prediction,
                              std::chrono::steady_clock::time_point now)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  const VersionMetrics& VersionMetricsLocked(const std::string& version)
-      EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Window, reference and join sizes as they are now.
   void FillLiveSizesLocked(ModelStatus* status) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PublishLocked(const ModelStatus& status) EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  // Buffers of AddPredictions(), kept between calls.
-  struct IngestScratch {
-    std::vector<uint8_t> flags;
-    std::vector<uint32_t> bins;
-    std::vector<int64_t> missing, range, unseen;
-    std::vector<std::vector<int64_t>> bin_counts;
-  };
 
   const std::shared_ptr<const ingest::ModelSchema> schema_;
-  DaemonMetrics* const metrics_;
   const Clock* const clock_;
-  const metrics::Labels model_labels_;
-
-  // Counters resolved once (the model's label values are fixed).
-  metrics::Counter events_counter_;
-  std::vector<metrics::Counter> missing_counter_, out_of_range_counter_, unseen_counter_;
-  metrics::Gauge window_gauge_, reference_gauge_;
-  metrics::Counter ground_truth_counter_, joined_counter_;
-  metrics::Counter duplicate_predictions_, duplicate_labels_, evicted_predictions_, evicted_labels_;
-  metrics::Counter expired_predictions_, expired_labels_;
-  metrics::Gauge pending_predictions_gauge_, pending_labels_gauge_;
-  metrics::Histogram delay_histogram_;
 
   std::mutex evaluate_mu_;  // Serialises Evaluate(); taken before mu_.
   mutable std::mutex mu_;
+  ModelMetrics metrics_ GUARDED_BY(mu_);
   DriftColumns columns_ GUARDED_BY(mu_);
   std::optional<ReferenceData> capture_ GUARDED_BY(mu_);
   size_t reference_rows_ GUARDED_BY(mu_) = 0;
@@ -181,21 +145,12 @@ class ModelState {
   // columns; numerical values stay in the detectors), for snapshots.
   std::string reference_source_ GUARDED_BY(mu_);
   std::vector<std::vector<std::pair<std::string, int64_t>>> reference_categories_ GUARDED_BY(mu_);
-  std::map<std::string, VersionMetrics> versions_ GUARDED_BY(mu_);
-  // Fleet view: per column, a counter per reference bin, and the published reference shares.
-  std::vector<std::vector<metrics::Counter>> bin_counters_ GUARDED_BY(mu_);
-  std::vector<metrics::Gauge> reference_shares_ GUARDED_BY(mu_);
   ModelStatus last_ GUARDED_BY(mu_);
   JoinStore join_ GUARDED_BY(mu_);
-  IngestScratch scratch_ GUARDED_BY(mu_);
+  // DriftColumns::Add() outputs of AddPredictions(), kept between calls.
+  std::vector<uint8_t> flags_ GUARDED_BY(mu_);
+  std::vector<uint32_t> bins_ GUARDED_BY(mu_);
   PerformanceWindows performance_ GUARDED_BY(mu_);
-  // Series published by the last evaluation, keyed by (column, test); removed when a verdict is
-  // withdrawn (insufficient data, reference replaced).
-  struct PublishedDrift {
-    metrics::Gauge statistic, p_value, threshold, detected, window, reference;
-  };
-  std::map<std::pair<std::string, std::string>, PublishedDrift> published_ GUARDED_BY(mu_);
-  std::map<std::string, std::vector<metrics::Gauge>> published_columns_ GUARDED_BY(mu_);
 };
 
 }  // namespace modelmon::state

@@ -10,9 +10,12 @@
 #include <utility>
 #include <vector>
 
+#include "common/checksum.h"  // IWYU pragma: export
 #include "ingest/schema.h"
+#include "state/snapshot_file.h"  // IWYU pragma: export
 
-// The daemon's state as a snapshot file: plain data, the binary format and the atomic file write.
+// The daemon's state as a snapshot: plain data and the binary format (state/snapshot_file.h reads
+// and writes the file).
 // Times are ages: nanoseconds before the snapshot's wall time (steady clock times do not survive a
 // restart), rebuilt on restore as now - age - (downtime).
 //
@@ -47,21 +50,33 @@ struct WindowColumnSnapshot {
   static constexpr uint32_t kMissingCategory = UINT32_MAX;
 };
 
-struct PendingPredictionSnapshot {
-  std::string id;
-  int64_t age_ns = 0;
-  std::string version;
+// What a prediction keeps while it waits for its ground truth: in the live join store and in
+// snapshots. Plain data.
+struct PendingPrediction {
+  std::string version;  // The (capped) model_version label value.
   int32_t predicted_class = -1;
   double predicted_value = 0;
   double score = 0;
   std::vector<double> class_scores;
 };
 
+// What ground truth keeps while it waits for its prediction. Plain data.
+struct PendingLabel {
+  int32_t label_class = -1;
+  double value = 0;
+};
+
+// A pending join entry in a snapshot: its id, its age and what it waits with.
+struct PendingPredictionSnapshot {
+  std::string id;
+  int64_t age_ns = 0;
+  PendingPrediction prediction;
+};
+
 struct PendingLabelSnapshot {
   std::string id;
   int64_t age_ns = 0;
-  int32_t label_class = -1;
-  double value = 0;
+  PendingLabel label;
 };
 
 struct JoinedPairSnapshot {
@@ -123,10 +138,6 @@ uint64_t ModelFingerprint(const ingest::ModelSchema& schema);
 // The configured reference ("file:PATH", "capture:N"); a snapshot's reference is restored only
 // while this is unchanged.
 std::string ReferenceKey(const ModelConfig& config);
-// FNV-1a 64 of bytes.
-uint64_t Fnv1a64(std::string_view bytes, uint64_t seed = 14695981039346656037ull);
-// CRC-32C (Castagnoli) of bytes.
-uint32_t Crc32c(std::string_view bytes);
 
 std::string EncodeSnapshot(const Snapshot& snapshot);
 
@@ -142,16 +153,6 @@ struct DecodeResult {
 };
 // Never throws on any input; allocates at most O(bytes.size()) plus bounded sample expansion.
 DecodeResult DecodeSnapshot(std::string_view bytes);
-
-// Writes bytes to path + ".tmp" in the same directory, fsyncs it, renames it over path and fsyncs
-// the directory, so that path always holds either the previous or the new complete file. False
-// with *error set on any failure (the temporary file is removed).
-bool WriteFileAtomically(const std::string& path, std::string_view bytes, std::string* error);
-
-// Reads a whole file of at most max_bytes. nullopt with *error set when it cannot be read; *missing
-// is set when it does not exist.
-std::optional<std::string> ReadSnapshotFile(const std::string& path, size_t max_bytes,
-                                            bool* missing, std::string* error);
 
 }  // namespace modelmon::state
 

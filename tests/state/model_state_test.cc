@@ -191,5 +191,54 @@ TEST_F(ModelStateTest, FleetBinCountersFollowTheReferenceBins) {
       1);
 }
 
+ingest::GroundTruthEvent Label(const std::string& id, int32_t label_class) {
+  ingest::GroundTruthEvent g;
+  g.id = id;
+  g.label_class = label_class;
+  return g;
+}
+
+TEST_F(ModelStateTest, SnapshotCarriesPendingJoinsWhole) {
+  ingest::PredictionEvent e = Event(1, "a", "v2");
+  e.id = "p1";
+  e.predicted_value = 3.5;
+  e.score = 0.8;
+  e.class_scores = {0.2, 0.8};
+  Add({e});
+  state_.AddGroundTruth({Label("g1", 0)});  // Waits for its prediction.
+  clock_.Advance(seconds(2));
+  const ModelSnapshot m = state_.ExportSnapshot(clock_.Now());
+  ASSERT_EQ(m.pending_predictions.size(), 1u);
+  const PendingPredictionSnapshot& p = m.pending_predictions[0];
+  EXPECT_EQ(p.id, "p1");
+  EXPECT_EQ(p.age_ns, 2'000'000'000);
+  EXPECT_EQ(p.prediction.version, "v2");
+  EXPECT_EQ(p.prediction.predicted_class, 1);
+  EXPECT_EQ(p.prediction.predicted_value, 3.5);
+  EXPECT_EQ(p.prediction.score, 0.8);
+  EXPECT_THAT(p.prediction.class_scores, ::testing::ElementsAre(0.2, 0.8));
+  ASSERT_EQ(m.pending_labels.size(), 1u);
+  EXPECT_EQ(m.pending_labels[0].id, "g1");
+  EXPECT_EQ(m.pending_labels[0].label.label_class, 0);
+
+  // Restored into a fresh state, the prediction still joins with its ground truth.
+  metrics::Registry registry;
+  DaemonMetrics metrics(registry);
+  ModelState restored(schema_, &metrics, &clock_);
+  restored.ImportSnapshot(m, seconds(1));
+  EXPECT_EQ(restored.Status().pending_predictions, 1u);
+  EXPECT_EQ(restored.Status().pending_labels, 1u);
+  restored.AddGroundTruth({Label("p1", 0)});
+  EXPECT_EQ(restored.Status().pending_predictions, 0u);
+  const ModelSnapshot after = restored.ExportSnapshot(clock_.Now());
+  ASSERT_FALSE(after.performance.empty());
+  const auto& [window, pairs] = after.performance.front();
+  ASSERT_EQ(pairs.size(), 1u) << window;
+  EXPECT_EQ(pairs[0].label, 0);
+  EXPECT_EQ(pairs[0].predicted, 1);
+  EXPECT_EQ(pairs[0].score, 0.8);
+  EXPECT_THAT(pairs[0].class_scores, ::testing::ElementsAre(0.2, 0.8));
+}
+
 }  // namespace
 }  // namespace modelmon::state
