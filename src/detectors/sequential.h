@@ -15,15 +15,15 @@ namespace modelmon::detectors {
 
 enum class ChangeState { kNone, kWarning, kDrift };
 
-// Page-Hinkley test (Page 1954) with forgetting, as river.drift.PageHinkley. Per value x, with n
-// the number of values since the last reset:
+// Page-Hinkley test (Page 1954) with forgetting, following river.drift.PageHinkley. Per value x,
+// with n the number of values since the last reset:
 //   n += 1; mean += (x - mean) / n; d = x - mean;
 //   S+ = alpha S+ + d - delta;  S- = alpha S- + d + delta;
 //   min+ = min(min+, S+);      max- = max(max-, S-);
 // and, once n >= min_instances, drift when S+ - min+ > threshold (kUp or kBoth) or
 // max- - S- > threshold (kDown or kBoth). After a drift the whole state (n, mean, S, min, max)
 // resets before Update returns; the next value starts a fresh test. Never warns.
-// O(1) time and memory per value.
+// O(1) time and memory per value. Not thread-safe; the owner serialises calls.
 class PageHinkley {
  public:
   enum class Mode { kBoth, kUp, kDown };
@@ -68,7 +68,8 @@ class PageHinkley {
 // 2); learning values return kNone and are not scored. With sigma == 0, z is 0 when x == mu and
 // +/-infinity otherwise (any departure from a constant process is a drift). After a drift C+ and
 // C- reset to 0 and learned targets are learned again from the next min_instances values; given
-// targets are kept. Never warns. O(1) time and memory per value.
+// targets are kept. Never warns. O(1) time and memory per value. Not thread-safe; the owner
+// serialises calls.
 class Cusum {
  public:
   struct Params {
@@ -122,9 +123,10 @@ class Cusum {
 // by the reverse of the merge rule) and the test restarts over the shrunk window, until no cut
 // fires or W <= grace_period. Update returns kDrift when at least one cut fired; the counter
 // counts such updates. Never warns. Memory O(max_buckets log W); time O(1) amortised per value
-// plus O(max_buckets log W) per cut test.
+// plus O(max_buckets log W) per pass of the cut test. Not thread-safe; the owner serialises calls.
 class Adwin {
  public:
+  // Integer parameters below 1 count as 1.
   struct Params {
     double delta = 0.002;
     int64_t clock = 32;
@@ -168,13 +170,14 @@ class Adwin {
   int64_t detections_ = 0;
 };
 
-// Drift Detection Method (Gama et al. 2004), as river.drift.binary.DDM, on a stream of errors
-// (x != 0 is an error, 0 a correct prediction). With n values since the last reset and p their
-// error rate, s = sqrt(p (1 - p) / n). Once n >= warm_start: if p + s <= p_min + s_min the pair
-// (p_min, s_min) becomes (p, s) (both start at +infinity); then drift when p + s > p_min +
+// Drift Detection Method (Gama et al. 2004), following river.drift.binary.DDM, on a stream of
+// errors (x != 0 is an error, 0 a correct prediction). With n values since the last reset and p
+// their error rate, s = sqrt(p (1 - p) / n). Once n >= warm_start: if p + s <= p_min + s_min the
+// pair (p_min, s_min) becomes (p, s) (both start at +infinity); then drift when p + s > p_min +
 // drift_threshold s_min, else warning when p + s > p_min + warning_threshold s_min. The
 // inequalities are strict, so a constant stream (s = 0) never alarms. After a drift the whole
 // state resets before Update returns; a warning resets nothing. O(1) time and memory per value.
+// Not thread-safe; the owner serialises calls.
 class Ddm {
  public:
   struct Params {
