@@ -76,8 +76,8 @@ class Cusum {
     int64_t min_instances = 30;
     double k = 0.5;
     double h = 5.0;
-    std::optional<double> target_mean;
-    std::optional<double> target_sigma;  // Negative values count as absent.
+    std::optional<double> target_mean;   // Precondition: finite when given.
+    std::optional<double> target_sigma;  // Negative or NaN counts as absent.
   };
 
   Cusum() : Cusum(Params{}) {}
