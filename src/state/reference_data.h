@@ -11,6 +11,7 @@
 
 #include "ingest/event.h"
 #include "ingest/event_parser.h"
+#include "ingest/reference_reader.h"
 #include "ingest/schema.h"
 
 namespace modelmon::state {
@@ -39,18 +40,18 @@ class ReferenceData {
   std::vector<ingest::StringMap<int64_t>> categorical_;
 };
 
-// Loads a reference sample: JSONL / NDJSON prediction events ("model" optional), or CSV whose
-// header names the columns (feature names, "prediction", "score"; other columns are ignored). Every
-// row must be valid; otherwise the result is an error naming the first problems with their line
-// numbers.
+// A loaded reference sample, or the error that kept it from loading (then `data` is empty).
 struct ReferenceLoad {
   std::optional<ReferenceData> data;
   std::string error;
 };
-enum class ReferenceFormat { kJsonLines, kCsv };
+using ReferenceFormat = ingest::ReferenceFormat;
+// Loads a reference sample validated by ingest::ReadReference (JSON lines or CSV): every row must
+// be valid, otherwise the result is ReadReference's error.
 ReferenceLoad ParseReference(std::string_view body, ReferenceFormat format,
                              const ingest::EventParser& parser, size_t model);
-// Format from the file extension (.csv is CSV; anything else JSON lines).
+// Reads the file at `path`, format from its extension (.csv is CSV; anything else JSON lines).
+// Errors are prefixed with "PATH: ".
 ReferenceLoad LoadReferenceFile(const std::string& path, const ingest::EventParser& parser,
                                 size_t model);
 
