@@ -21,7 +21,7 @@ namespace modelmon::config {
 // max_connections, max_inflight_requests (1..100000), max_inflight_bytes (1 KiB..1 TiB, at least
 // max_body_bytes), request_timeout, idle_timeout, shutdown_timeout (positive durations), tls
 // {cert_file, key_file (both or neither), min_version "1.2"|"1.3"} and auth {ingest,admin,read
-// _token or _token_file (one of the two; a file is read now and trimmed of trailing whitespace);
+// _token or _token_file (one of the two; a file is read at load time, trailing whitespace trimmed);
 // tokens of at least 16 characters}.
 void ReadServer(YamlReader& y, const YAML::Node& node, ServerConfig* out);
 
