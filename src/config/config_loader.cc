@@ -1,5 +1,3 @@
-// LoadConfigString / LoadConfigFile: the document's root, and the public entry points.
-
 #include <fstream>
 #include <set>
 #include <sstream>

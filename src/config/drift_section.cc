@@ -20,6 +20,16 @@ std::set<std::string> TestNamesFor(FeatureKind kind) {
   return names;
 }
 
+// Every test name in table order, "|"-separated.
+std::string AllTestNames() {
+  std::string names;
+  for (const DriftTestInfo& info : detectors::kDriftTests) {
+    if (!names.empty()) names += "|";
+    names += info.name;
+  }
+  return names;
+}
+
 }  // namespace
 
 void ReadDriftTests(YamlReader& y, const YAML::Node& node, const std::string& path,
@@ -48,17 +58,12 @@ void ReadDriftThresholds(YamlReader& y, const YAML::Node& node, const std::strin
     y.Error(path, "expected a mapping of test name to threshold, got " + Describe(node));
     return;
   }
-  std::string names;
-  for (const DriftTestInfo& info : detectors::kDriftTests) {
-    if (!names.empty()) names += "|";
-    names += info.name;
-  }
   for (const auto& kv : node) {
     const std::string test = kv.first.Scalar();
     const std::string p = Join(path, test);
     const DriftTestInfo* info = detectors::FindDriftTest(test);
     if (info == nullptr) {
-      y.Error(p, "expected a drift test " + names);
+      y.Error(p, "expected a drift test " + AllTestNames());
       continue;
     }
     auto v = y.Number(kv.second, p);
