@@ -11,15 +11,16 @@ ReferenceData::ReferenceData(const ingest::ModelSchema& schema)
     : numerical_(schema.columns().size()), categorical_(schema.columns().size()) {}
 
 void ReferenceData::AddRow(const ingest::PredictionEvent& event) {
-  for (size_t c = 0; c < event.columns.size(); ++c) {
-    const ingest::Value& v = event.columns[c];
-    if (v.kind == ingest::Value::Kind::kNumber && std::isfinite(v.number)) {
-      numerical_[c].push_back(v.number);
-    } else if (v.kind == ingest::Value::Kind::kCategory) {
-      AddCategory(c, v.category);
-    }
-  }
+  for (size_t c = 0; c < event.columns.size(); ++c) AddValue(c, event.columns[c]);
   ++rows_;
+}
+
+void ReferenceData::AddValue(size_t column, const ingest::Value& value) {
+  if (value.kind == ingest::Value::Kind::kNumber && std::isfinite(value.number)) {
+    numerical_[column].push_back(value.number);
+  } else if (value.kind == ingest::Value::Kind::kCategory) {
+    AddCategory(column, value.category);
+  }
 }
 
 void ReferenceData::AddCategory(size_t column, std::string_view category, int64_t count) {
@@ -41,18 +42,11 @@ std::vector<std::pair<std::string, int64_t>> ReferenceData::CategoryCounts(size_
 
 namespace {
 
-// Adds the cells of a validated reference to a ReferenceData, as ReferenceData::AddRow does. Not
-// thread-safe.
+// Adds the rows of a validated reference to a ReferenceData. Not thread-safe.
 class DataSink : public ingest::ReferenceSink {
  public:
   explicit DataSink(ReferenceData* data) : data_(data) {}
-  void Cell(size_t column, const ingest::Value& value) override {
-    if (value.kind == ingest::Value::Kind::kNumber) {
-      if (std::isfinite(value.number)) data_->AddNumber(column, value.number);
-    } else if (value.kind == ingest::Value::Kind::kCategory) {
-      data_->AddCategory(column, value.category);
-    }
-  }
+  void Cell(size_t column, const ingest::Value& value) override { data_->AddValue(column, value); }
   void EndRow() override { data_->set_rows(data_->rows() + 1); }
 
  private:

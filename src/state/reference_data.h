@@ -23,7 +23,10 @@ class ReferenceData {
  public:
   explicit ReferenceData(const ingest::ModelSchema& schema);
 
+  // Adds every column of `event` as AddValue does, and counts one row.
   void AddRow(const ingest::PredictionEvent& event);
+  // A finite kNumber joins the column's values, a kCategory its counts; anything else is skipped.
+  void AddValue(size_t column, const ingest::Value& value);
   void AddNumber(size_t column, double value) { numerical_[column].push_back(value); }
   void AddCategory(size_t column, std::string_view category, int64_t count = 1);
 
