@@ -6,7 +6,9 @@ Rules, for a file of layer L (src/L/..., the public headers that L implements, t
   - "modelmon/H" only when H is a public header of such a layer;
   - <third-party/...> only when L itself lists that prefix under third_party (tests are exempt:
     they may use their own test and fixture libraries);
-  - a header (.h) under src/ of a layer other than server and app includes no third-party header;
+  - a header (.h) under src/ that includes a third-party header is included only from its own
+    layer (and its tests), except in the server and app layers: third-party types stay inside
+    the layer that owns the library;
   - a pure layer (pure: yes) includes no header for threads, locks, atomics, files or streams.
 Exit code 0 when every include is allowed, 1 with one line per violation otherwise, 2 when
 src/layers.txt cannot be read. Standard library only.
@@ -66,7 +68,9 @@ class Layers:
         return seen
 
 
-def check_file(path, rel, layer, layers, is_test):
+def check_file(path, rel, layer, layers, is_test, leaky=None):
+    """Checks one file; records in leaky[header] = (layer, where) every header of src/ that
+    includes a third-party header (checked against its includers afterwards)."""
     errors = []
     reach = layers.reach(layer)
     is_header = path.suffix == ".h"
@@ -100,8 +104,8 @@ def check_file(path, rel, layer, layers, is_test):
                 continue
             if not any(target.startswith(p) for p in layers.third_party[layer]):
                 errors.append(f"{where} includes <{target}>, not a third-party library of {layer}")
-            elif is_header and layer not in INTERFACE_THIRD_PARTY_LAYERS:
-                errors.append(f"{where} includes <{target}> in a header: keep it in the .cc")
+            elif is_header and layer not in INTERFACE_THIRD_PARTY_LAYERS and leaky is not None:
+                leaky.setdefault(f"{layer}/{path.name}", (layer, f"{where} includes <{target}>"))
         elif layer in layers.pure and not is_test and target in IMPURE_HEADERS:
             errors.append(f"{where} is pure and includes <{target}>")
     return errors
@@ -118,12 +122,12 @@ def main():
     except (OSError, ValueError) as e:
         print(f"check_layers: {e}", file=sys.stderr)
         return 2
-    errors, checked = [], 0
+    errors, checked, leaky = [], 0, {}
     sources = ("*.h", "*.cc")
     for layer in layers.deps:
         for pattern in sources:
             for path in sorted((root / "src" / layer).rglob(pattern)):
-                errors += check_file(path, path.relative_to(root), layer, layers, False)
+                errors += check_file(path, path.relative_to(root), layer, layers, False, leaky)
                 checked += 1
             for path in sorted((root / "tests" / layer).rglob(pattern)):
                 errors += check_file(path, path.relative_to(root), layer, layers, True)
@@ -136,6 +140,20 @@ def main():
         for path in sorted((root / "src").glob(pattern)):
             errors += check_file(path, path.relative_to(root), "app", layers, False)
             checked += 1
+    # Headers that carry a third-party header: only their own layer may include them.
+    for top in ("src", "include", "tests"):
+        for pattern in sources:
+            for path in sorted((root / top).rglob(pattern)):
+                rel = path.relative_to(root)
+                parts = rel.parts
+                own = parts[1] if top in ("src", "tests") and len(parts) > 2 else None
+                for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+                    m = INCLUDE.match(line)
+                    if m and m.group(1) == '"' and m.group(2) in leaky:
+                        header_layer, why = leaky[m.group(2)]
+                        if own != header_layer:
+                            errors.append(f"{rel}:{number} includes {m.group(2)}, which exposes a "
+                                          f"third-party header outside {header_layer} ({why})")
     known = {p.name for p in (root / "src").iterdir() if p.is_dir()}
     for extra in sorted(known - set(layers.deps)):
         errors.append(f"src/{extra}/ is not a layer of src/layers.txt")

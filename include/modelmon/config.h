@@ -122,8 +122,8 @@ struct ModelConfig {
 // A threshold alert evaluated by the daemon after each evaluation round.
 struct AlertRuleConfig {
   std::string name;  // alertname.
-  std::string
-      metric;  // A published value: drift_p_value, accuracy, missing_ratio, ... (see README).
+  // A published value: drift_p_value, accuracy, missing_ratio, ... (see README).
+  std::string metric;
   // Label filters (model, feature, test, model_version, metric); "*" or absent matches any value.
   std::map<std::string, std::string> matchers;
   std::string op = "<";  // <, <=, >, >=
@@ -171,8 +171,8 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   std::string log_level = "info";
   std::vector<ModelConfig> models;
-  std::string
-      source_path;  // The file it was loaded from ("" for strings); references resolve from here.
+  // The file it was loaded from ("" for strings); references resolve from here.
+  std::string source_path;
 };
 
 // Outcome of loading: either a Config or every problem found, each "key.path: what was expected,
@@ -184,8 +184,9 @@ struct ConfigResult {
 };
 
 // Parses and validates YAML. Never throws. String scalars may refer to environment variables as
-// ${NAME} or
-// ${NAME:-default}; an unset variable without a default is an error naming the key.
+// ${NAME} or ${NAME:-default}; an unset variable without a default is an error naming the key.
+// LoadConfigFile reads `path` (an unreadable file is the one error "PATH: cannot open file") and
+// records it as Config::source_path.
 ConfigResult LoadConfigFile(const std::string& path);
 ConfigResult LoadConfigString(const std::string& yaml, const std::string& source_path = "");
 

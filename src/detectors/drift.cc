@@ -13,14 +13,6 @@ namespace {
 
 using internal::CompensatedSum;
 
-constexpr std::pair<DriftTest, std::string_view> kTestNames[] = {
-    {DriftTest::kKs, "ks"},
-    {DriftTest::kChi2, "chi2"},
-    {DriftTest::kPsi, "psi"},
-    {DriftTest::kWasserstein, "wasserstein"},
-    {DriftTest::kJensenShannon, "jensen_shannon"},
-};
-
 // Evidently's floor on the reference std for the normed Wasserstein distance.
 constexpr double kMinWassersteinScale = 0.001;
 
@@ -39,36 +31,6 @@ double FiniteProbability(double p) {
 }
 
 }  // namespace
-
-std::string_view DriftTestName(DriftTest test) {
-  for (const auto& [t, name] : kTestNames) {
-    if (t == test) return name;
-  }
-  return "unknown";
-}
-
-std::optional<DriftTest> ParseDriftTest(std::string_view name) {
-  for (const auto& [t, n] : kTestNames) {
-    if (n == name) return t;
-  }
-  return std::nullopt;
-}
-
-bool HasPValue(DriftTest test) { return test == DriftTest::kKs || test == DriftTest::kChi2; }
-
-bool Supports(DriftTest test, FeatureKind kind) {
-  switch (test) {
-    case DriftTest::kKs:
-    case DriftTest::kWasserstein:
-      return kind == FeatureKind::kNumerical;
-    case DriftTest::kChi2:
-      return kind == FeatureKind::kCategorical;
-    case DriftTest::kPsi:
-    case DriftTest::kJensenShannon:
-      return true;
-  }
-  return false;
-}
 
 // ---------------------------------------------------------------------------------------------
 // NumericalReference

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "detectors/drift_tests.h"
 #include "detectors/window_values.h"
 
 // Streaming drift detection: an immutable reference per feature, built once, and a window state
@@ -20,18 +21,6 @@
 // (exactly for the integer-based statistics; to rounding for the others).
 
 namespace modelmon::detectors {
-
-enum class DriftTest { kKs, kChi2, kPsi, kWasserstein, kJensenShannon };
-enum class FeatureKind { kNumerical, kCategorical };
-
-// "ks", "chi2", "psi", "wasserstein", "jensen_shannon".
-std::string_view DriftTestName(DriftTest test);
-// Inverse of DriftTestName; nullopt for any other string (case-sensitive).
-std::optional<DriftTest> ParseDriftTest(std::string_view name);
-// Tests that report a p-value: ks and chi2.
-bool HasPValue(DriftTest test);
-// Numerical: ks, psi, wasserstein, jensen_shannon. Categorical: chi2, psi, jensen_shannon.
-bool Supports(DriftTest test, FeatureKind kind);
 
 struct DriftOutcome {
   DriftTest test = DriftTest::kKs;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "ingest/reject_reason.h"
+
 namespace modelmon::ingest {
 
 // One column value of a prediction event. Plain data.
@@ -40,19 +42,6 @@ struct GroundTruthEvent {
   int32_t label_class = -1;  // Classification.
   double label_value = 0;    // Regression.
 };
-
-// Why an event was rejected; each reason is a label value of modelmon_events_rejected_total.
-enum class RejectReason : uint8_t {
-  kInvalidJson,
-  kNotAnObject,
-  kMissingField,
-  kWrongType,
-  kUnknownModel,
-  kUnknownClass,
-  kInvalidValue,
-  kCount,
-};
-const char* RejectReasonName(RejectReason reason);
 
 struct EventError {
   size_t index;  // Position of the event in the request (array element or NDJSON line).

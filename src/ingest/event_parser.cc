@@ -514,28 +514,6 @@ int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
 
 }  // namespace
 
-const char* RejectReasonName(RejectReason reason) {
-  switch (reason) {
-    case RejectReason::kInvalidJson:
-      return "invalid_json";
-    case RejectReason::kNotAnObject:
-      return "not_an_object";
-    case RejectReason::kMissingField:
-      return "missing_field";
-    case RejectReason::kWrongType:
-      return "wrong_type";
-    case RejectReason::kUnknownModel:
-      return "unknown_model";
-    case RejectReason::kUnknownClass:
-      return "unknown_class";
-    case RejectReason::kInvalidValue:
-      return "invalid_value";
-    case RejectReason::kCount:
-      break;
-  }
-  return "unknown";
-}
-
 EventParser::EventParser(std::vector<std::shared_ptr<const ModelSchema>> schemas)
     : schemas_(std::move(schemas)) {
   for (size_t i = 0; i < schemas_.size(); ++i) model_index_.emplace(schemas_[i]->name(), i);

@@ -24,6 +24,9 @@ struct ParsedBatch {
   size_t total = 0;  // Events seen in the body.
   std::optional<std::string> body_error;
   bool too_many_events = false;  // With body_error: more than max_events in the body (413).
+
+  // With body_error: the reason label of the rejection, kTooManyEvents or kInvalidBody.
+  const char* body_reason() const { return too_many_events ? kTooManyEvents : kInvalidBody; }
 };
 
 // Validates untrusted request bodies against the configured models. Never throws on any input;

@@ -2,15 +2,11 @@
 
 #include <algorithm>
 #include <bit>
-#include <set>
+
+#include "alerts/alertable_metrics.h"
 
 namespace modelmon::state {
 namespace {
-
-const std::set<std::string> kDriftMetrics = {"drift_statistic", "drift_p_value", "drift_detected"};
-const std::set<std::string> kPerformanceMetrics = {"accuracy", "precision", "recall", "f1",
-                                                   "roc_auc",  "log_loss",  "mae",    "mse",
-                                                   "rmse",     "r2",        "mape",   "mean_error"};
 
 std::vector<alerts::Rule> ToRules(const std::vector<AlertRuleConfig>& configs) {
   std::vector<alerts::Rule> rules;
@@ -68,8 +64,11 @@ int64_t AgeNs(std::chrono::steady_clock::time_point now, std::chrono::steady_clo
 std::vector<alerts::Observation> Observe(const std::string& metric,
                                          const std::vector<ModelStatus>& statuses) {
   std::vector<alerts::Observation> out;
+  const alerts::AlertableMetric* known = alerts::FindAlertableMetric(metric);
+  if (known == nullptr) return out;
+  const alerts::MetricFamily family = known->family;
   for (const ModelStatus& s : statuses) {
-    if (kDriftMetrics.count(metric)) {
+    if (family == alerts::MetricFamily::kDriftTest) {
       for (const ColumnResult& c : s.columns) {
         for (const DriftTestResult& t : c.tests) {
           std::optional<double> v;
@@ -80,15 +79,14 @@ std::vector<alerts::Observation> Observe(const std::string& metric,
               Obs({{"model", s.name}, {"feature", c.name}, {"test", t.test}}, v, c.window_samples));
         }
       }
-    } else if (metric == "drift_features_drifted" || metric == "dataset_drift_detected") {
+    } else if (family == alerts::MetricFamily::kDriftModel) {
       std::optional<double> v;
       if (s.features_evaluated > 0) {
         v = metric == "dataset_drift_detected" ? (s.dataset_drift ? 1.0 : 0.0)
                                                : static_cast<double>(s.features_drifted);
       }
       out.push_back(Obs({{"model", s.name}}, v, s.window_events));
-    } else if (metric == "missing_ratio" || metric == "out_of_range_ratio" ||
-               metric == "unseen_category_ratio") {
+    } else if (family == alerts::MetricFamily::kFeatureQuality) {
       for (const ColumnResult& c : s.columns) {
         const bool numerical = c.type == FeatureType::kNumerical;
         if ((metric == "out_of_range_ratio" && !numerical) ||
@@ -103,11 +101,12 @@ std::vector<alerts::Observation> Observe(const std::string& metric,
         }
         out.push_back(Obs({{"model", s.name}, {"feature", c.name}}, v, s.window_events));
       }
-    } else if (kPerformanceMetrics.count(metric) || metric == "performance_degradation") {
+    } else if (family == alerts::MetricFamily::kPerformance ||
+               family == alerts::MetricFamily::kDegradation) {
       const bool binary = s.task == TaskName(Task::kBinaryClassification);
       for (const PerformanceResult& r : s.performance) {
         const auto values = HeadlineValues(r, binary);
-        if (metric == "performance_degradation") {
+        if (family == alerts::MetricFamily::kDegradation) {
           for (const auto& [name, base] : s.baseline) {
             auto it = values.find(name);
             out.push_back(
@@ -122,7 +121,7 @@ std::vector<alerts::Observation> Observe(const std::string& metric,
                             r.samples));
         }
       }
-    } else if (metric == "ground_truth_pending") {
+    } else if (family == alerts::MetricFamily::kGroundTruth) {
       out.push_back(Obs({{"model", s.name}, {"kind", "prediction"}},
                         static_cast<double>(s.pending_predictions), s.pending_predictions));
       out.push_back(Obs({{"model", s.name}, {"kind", "label"}},

@@ -8,15 +8,6 @@ namespace modelmon::state {
 
 using detectors::DriftTest;
 
-namespace {
-
-double DefaultThreshold(const std::string& test) {
-  if (test == "ks" || test == "chi2") return 0.05;
-  return 0.1;  // psi, wasserstein (normed), jensen_shannon.
-}
-
-}  // namespace
-
 ModelState::ModelState(std::shared_ptr<const ingest::ModelSchema> schema, DaemonMetrics* metrics,
                        const Clock* clock)
     : schema_(std::move(schema)),
@@ -167,14 +158,14 @@ bool ModelState::PromoteWindow(std::string* error) {
 double ModelState::ThresholdFor(const FeatureConfig* feature, const std::string& test,
                                 size_t evaluated_columns) const {
   const DriftConfig& drift = schema_->config().drift;
-  double threshold = DefaultThreshold(test);
+  double threshold = detectors::DefaultDriftThreshold(test);
   if (auto it = drift.thresholds.find(test); it != drift.thresholds.end()) threshold = it->second;
   if (feature != nullptr) {
     if (auto it = feature->thresholds.find(test); it != feature->thresholds.end()) {
       threshold = it->second;
     }
   }
-  const bool p_value_test = test == "ks" || test == "chi2";
+  const bool p_value_test = detectors::ReportsPValue(test);
   if (p_value_test && drift.bonferroni && evaluated_columns > 1) {
     threshold /= static_cast<double>(evaluated_columns);
   }

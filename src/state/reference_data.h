@@ -11,6 +11,7 @@
 
 #include "ingest/event.h"
 #include "ingest/event_parser.h"
+#include "ingest/reference_reader.h"
 #include "ingest/schema.h"
 
 namespace modelmon::state {
@@ -22,7 +23,10 @@ class ReferenceData {
  public:
   explicit ReferenceData(const ingest::ModelSchema& schema);
 
+  // Adds every column of `event` as AddValue does, and counts one row.
   void AddRow(const ingest::PredictionEvent& event);
+  // A finite kNumber joins the column's values, a kCategory its counts; anything else is skipped.
+  void AddValue(size_t column, const ingest::Value& value);
   void AddNumber(size_t column, double value) { numerical_[column].push_back(value); }
   void AddCategory(size_t column, std::string_view category, int64_t count = 1);
 
@@ -39,18 +43,18 @@ class ReferenceData {
   std::vector<ingest::StringMap<int64_t>> categorical_;
 };
 
-// Loads a reference sample: JSONL / NDJSON prediction events ("model" optional), or CSV whose
-// header names the columns (feature names, "prediction", "score"; other columns are ignored). Every
-// row must be valid; otherwise the result is an error naming the first problems with their line
-// numbers.
+// A loaded reference sample, or the error that kept it from loading (then `data` is empty).
 struct ReferenceLoad {
   std::optional<ReferenceData> data;
   std::string error;
 };
-enum class ReferenceFormat { kJsonLines, kCsv };
+using ReferenceFormat = ingest::ReferenceFormat;
+// Loads a reference sample validated by ingest::ReadReference (JSON lines or CSV): every row must
+// be valid, otherwise the result is ReadReference's error.
 ReferenceLoad ParseReference(std::string_view body, ReferenceFormat format,
                              const ingest::EventParser& parser, size_t model);
-// Format from the file extension (.csv is CSV; anything else JSON lines).
+// Reads the file at `path`, format from its extension (.csv is CSV; anything else JSON lines).
+// Errors are prefixed with "PATH: ".
 ReferenceLoad LoadReferenceFile(const std::string& path, const ingest::EventParser& parser,
                                 size_t model);
 

@@ -75,10 +75,17 @@ class CheckLayersTest(unittest.TestCase):
         self.assertEqual(code, 1, out)
         self.assertIn("not a third-party library of detectors", out)
 
-    def test_third_party_in_a_header_fails_below_the_server(self):
-        code, out = run(tree(**{"src/config/bad.h": "#include <yaml-cpp/yaml.h>\n"}))
+    def test_third_party_header_stays_inside_its_layer(self):
+        inside = tree(**{"src/config/yaml.h": "#include <yaml-cpp/yaml.h>\n",
+                         "src/config/reader.cc": '#include "config/yaml.h"\n',
+                         "tests/config/yaml_test.cc": '#include "config/yaml.h"\n'})
+        code, out = run(inside)
+        self.assertEqual(code, 0, out)
+        inside["src/server/bad.cc"] = '#include "config/yaml.h"\n'
+        code, out = run(inside)
         self.assertEqual(code, 1, out)
-        self.assertIn("in a header: keep it in the .cc", out)
+        self.assertIn("src/server/bad.cc:1 includes config/yaml.h, which exposes a third-party "
+                      "header outside config", out)
 
     def test_pure_layer_cannot_lock(self):
         code, out = run(tree(**{"src/detectors/bad.cc": "#include <mutex>\n"}))
