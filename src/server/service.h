@@ -47,6 +47,8 @@ class Service {
   // state::SnapshotStore::Write(). Failures are logged once per run of failures. Callers keep it
   // off request paths (the daemon calls it from its snapshot thread and once at shutdown).
   bool WriteSnapshot();
+  // Whether state.snapshot_path is set: WriteSnapshot() does something.
+  bool snapshots_enabled() const { return snapshots_->enabled(); }
 
   // Readiness: false before start-up completes and once shutdown begins.
   void set_ready(bool ready) { ready_.store(ready); }
