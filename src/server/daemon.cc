@@ -63,7 +63,7 @@ class DaemonImpl final : public Daemon {
                  port(), config_.models.size());
     // Snapshots run on their own thread: encoding and fsync never hold up request handling.
     std::thread snapshots;
-    if (!config_.state.snapshot_path.empty()) snapshots = std::thread([this] { SnapshotLoop(); });
+    if (service_->snapshots_enabled()) snapshots = std::thread([this] { SnapshotLoop(); });
     std::vector<std::thread> threads;
     for (int i = 1; i < config_.server.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
     ioc_.run();

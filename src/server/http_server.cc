@@ -22,6 +22,9 @@
 #include <optional>
 #include <type_traits>
 
+#include "server/limits.h"
+#include "server/routes.h"
+
 namespace modelmon::server {
 
 namespace beast = boost::beast;
@@ -151,7 +154,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (!ec) return WaitForRequest();
     if (state_ == State::kClosed) return;  // Closed by a stop or drain.
     const char* reason = HandshakeFailureReason(ec);
-    server_.service_.CountTlsHandshakeFailure(reason);
+    server_.metrics_.CountTlsHandshakeFailure(reason);
     if (std::string_view(reason) != "plain_http") return Close();
     // A plain HTTP request reached the TLS port: answer in plain HTTP on the TCP stream.
     state_ = State::kWriting;
@@ -220,7 +223,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const auto length = parser_->content_length();
     const bool has_body = parser_->chunked() || (length && *length > 0);
     if (guarded && server_.draining_.load()) {
-      server_.service_.CountLimitHit("draining");
+      server_.metrics_.CountLimitHit(Limit::kDraining);
       return Refuse("the server is shutting down; retry (another instance)", kRetryAfterDraining);
     }
     if (guarded || has_body) {
@@ -228,10 +231,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       const size_t bytes = length ? static_cast<size_t>(*length) : 0;
       switch (server_.Admit(bytes)) {
         case HttpServer::Admission::kRequests:
-          server_.service_.CountLimitHit("inflight_requests");
+          server_.metrics_.CountLimitHit(Limit::kInflightRequests);
           return Refuse("too many requests in flight; retry later", kRetryAfterBusy);
         case HttpServer::Admission::kBytes:
-          server_.service_.CountLimitHit("inflight_bytes");
+          server_.metrics_.CountLimitHit(Limit::kInflightBytes);
           return Refuse("too many request body bytes in flight; retry later", kRetryAfterBusy);
         case HttpServer::Admission::kAdmitted:
           admitted_ = true;
@@ -276,11 +279,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request_timer_.cancel();
     if (budget_exceeded_) {
       budget_exceeded_ = false;
-      server_.service_.CountLimitHit("inflight_bytes");
+      server_.metrics_.CountLimitHit(Limit::kInflightBytes);
       return Refuse("too many request body bytes in flight; retry later", kRetryAfterBusy);
     }
     if (timed_out_) {
-      server_.service_.CountLimitHit("request_timeout");
+      server_.metrics_.CountLimitHit(Limit::kRequestTimeout);
       return SendError(408, "request not received in time");
     }
     // The client went away (partial_message: in the middle of the body).
@@ -290,20 +293,20 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return Close();
     }
     if (ec == http::error::body_limit) {
-      server_.service_.CountLimitHit("body_bytes");
+      server_.metrics_.CountLimitHit(Limit::kBodyBytes);
       std::string message = "request body larger than ";
       message += std::to_string(config_.max_body_bytes);
       message += " bytes";
       return SendError(413, message);
     }
     if (ec == http::error::header_limit) {
-      server_.service_.CountLimitHit("header_bytes");
+      server_.metrics_.CountLimitHit(Limit::kHeaderBytes);
       std::string message = "request headers larger than ";
       message += std::to_string(config_.max_header_bytes);
       message += " bytes";
       return SendError(431, message);
     }
-    server_.service_.CountLimitHit("malformed_request");
+    server_.metrics_.CountLimitHit(Limit::kMalformedRequest);
     return SendError(400, std::string("malformed HTTP request: ") + ec.message());
   }
 
@@ -429,7 +432,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 };
 
 HttpServer::HttpServer(net::io_context& ioc, const ServerConfig& config, Service& service)
-    : ioc_(ioc), config_(config), service_(service), acceptor_(net::make_strand(ioc)) {}
+    : ioc_(ioc),
+      config_(config),
+      service_(service),
+      metrics_(service.server_metrics()),
+      acceptor_(net::make_strand(ioc)) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -510,7 +517,7 @@ void HttpServer::DoAccept() {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       if (active_.load() >= config_.max_connections) {
-        service_.CountLimitHit("connections");
+        metrics_.CountLimitHit(Limit::kConnections);
         beast::error_code ignored;
         socket.close(ignored);
       } else if (tls_) {
@@ -578,7 +585,7 @@ void HttpServer::ReleaseRequest() {
   PublishInflight();
 }
 
-void HttpServer::PublishInflight() { service_.SetInflight(inflight_requests_, inflight_bytes_); }
+void HttpServer::PublishInflight() { metrics_.SetInflight(inflight_requests_, inflight_bytes_); }
 
 size_t HttpServer::inflight_requests() const {
   std::lock_guard<std::mutex> lock(admission_mu_);

@@ -13,6 +13,7 @@
 
 #include "common/thread_annotations.h"
 #include "modelmon/config.h"
+#include "server/server_metrics.h"
 #include "server/service.h"
 
 namespace boost::asio::ssl {
@@ -31,7 +32,8 @@ class Session;
 // Limits: idle timeout before a request's first byte, one read deadline for the whole request
 // (TLS handshake included), body/header/connection limits, and an admission budget shared by all
 // connections (server.max_inflight_requests / max_inflight_bytes) for requests with a body or to
-// ingest/admin endpoints. Every refusal answers a JSON error and is counted.
+// ingest/admin endpoints. Every refusal answers a JSON error and is counted in
+// Service::server_metrics().
 //
 // Lifecycle: Listen(), Start(); on shutdown Drain() (keep serving reads, refuse new ingest/admin
 // with 503), then Shutdown() once inflight_requests() is 0 or the drain deadline passed, then
@@ -83,6 +85,7 @@ class HttpServer {
   boost::asio::io_context& ioc_;
   const ServerConfig config_;
   Service& service_;
+  ServerMetrics& metrics_;  // service_.server_metrics().
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<boost::asio::ssl::context> tls_;  // Null for plain HTTP.
   uint16_t port_ = 0;

@@ -13,15 +13,6 @@ DaemonMetrics::DaemonMetrics(metrics::Registry& r)
           {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})),
       rejected(
           r.AddCounter("modelmon_events_rejected_total", "Events rejected, by kind and reason.")),
-      http_requests(r.AddCounter("modelmon_http_requests_total",
-                                 "HTTP requests served, by handler and status code.")),
-      http_duration(r.AddHistogram(
-          "modelmon_http_request_duration_seconds", "HTTP request handling time in seconds.",
-          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})),
-      limit_hits(r.AddCounter("modelmon_limit_hits_total",
-                              "Requests or events refused because a configured limit was hit.")),
-      auth_failures(r.AddCounter("modelmon_auth_failures_total",
-                                 "Requests refused for a missing or wrong bearer token.")),
       window_samples(
           r.AddGauge("modelmon_window_samples", "Events in the model's current drift window.")),
       reference_samples(

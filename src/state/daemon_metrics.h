@@ -5,8 +5,9 @@
 
 namespace modelmon::state {
 
-// Every metric family the daemon exports, registered once at start. Thread-safe (see
-// metrics::Registry). Label values are model, feature, test, class and version names from the
+// The metric families of the daemon's state (ingestion, data quality, drift, performance, alerts,
+// snapshots), registered once at start; the server layer registers the transport's own. Thread-safe
+// (see metrics::Registry). Label values are model, feature, test, class and version names from the
 // configuration (versions capped per model), and fixed enumerations; never raw request data.
 struct DaemonMetrics {
   explicit DaemonMetrics(metrics::Registry& registry);
@@ -17,10 +18,6 @@ struct DaemonMetrics {
   metrics::CounterFamily model_errors;       // modelmon_model_errors_total{model,model_version}
   metrics::HistogramFamily model_latency;    // modelmon_model_latency_seconds{model,model_version}
   metrics::CounterFamily rejected;           // modelmon_events_rejected_total{kind,reason}
-  metrics::CounterFamily http_requests;      // modelmon_http_requests_total{handler,code}
-  metrics::HistogramFamily http_duration;    // modelmon_http_request_duration_seconds{handler}
-  metrics::CounterFamily limit_hits;         // modelmon_limit_hits_total{limit}
-  metrics::CounterFamily auth_failures;      // modelmon_auth_failures_total{scope}
   metrics::GaugeFamily window_samples;       // modelmon_window_samples{model}
   metrics::GaugeFamily reference_samples;    // modelmon_reference_samples{model}
   metrics::CounterFamily reference_updates;  // modelmon_reference_updates_total{model,source}
