@@ -63,15 +63,14 @@ HttpResponse Ingest(const HandlerContext& ctx, const HttpRequest& request, bool 
   const char* kind = predictions ? "prediction" : "ground_truth";
   auto format = BodyFormatOf(request.content_type);
   if (!format) {
-    ctx.metrics.rejected.With({{"kind", kind}, {"reason", "unsupported_media_type"}}).Inc();
+    ctx.metrics.rejected.With({{"kind", kind}, {"reason", ingest::kUnsupportedMediaType}}).Inc();
     return ErrorResponse(415,
                          "unsupported Content-Type; use application/json or "
                          "application/x-ndjson");
   }
   auto respond = [&](auto& batch, auto&& apply) -> HttpResponse {
     if (batch.body_error) {
-      const char* reason = batch.too_many_events ? "too_many_events" : "invalid_body";
-      ctx.metrics.rejected.With({{"kind", kind}, {"reason", reason}}).Inc();
+      ctx.metrics.rejected.With({{"kind", kind}, {"reason", batch.body_reason()}}).Inc();
       if (batch.too_many_events) ctx.server_metrics.CountLimitHit(Limit::kBatchEvents);
       return ErrorResponse(batch.too_many_events ? 413 : 400, *batch.body_error);
     }

@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "alerts/alertable_metrics.h"
+#include "common/checksum.h"
 
 namespace modelmon::state {
 namespace {

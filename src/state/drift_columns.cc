@@ -21,7 +21,7 @@ std::vector<DriftTest> ResolveTests(const std::vector<std::string>& names, Featu
   std::vector<DriftTest> out;
   for (const std::string& name : names) {
     DriftTest t;
-    if (name == "auto") {
+    if (name == detectors::kAutoDriftTest) {
       const bool small = reference_size <= kAutoReferenceLimit;
       if (type == FeatureType::kNumerical) {
         t = small ? DriftTest::kKs : DriftTest::kWasserstein;
@@ -88,7 +88,7 @@ DriftColumns::DriftColumns(const ingest::ModelSchema& schema)
     } else {
       col.test_names = numerical ? config.drift.numerical_tests : config.drift.categorical_tests;
     }
-    if (col.test_names.empty()) col.test_names = {"auto", "psi"};
+    if (col.test_names.empty()) col.test_names = {std::string(detectors::kAutoDriftTest), "psi"};
     if (numerical) {
       col.numbers.assign(capacity_, kMissingNumber);
     } else {

@@ -10,9 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/checksum.h"  // IWYU pragma: export
 #include "ingest/schema.h"
-#include "state/snapshot_file.h"  // IWYU pragma: export
 
 // The daemon's state as a snapshot: plain data and the binary format (state/snapshot_file.h reads
 // and writes the file).

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "state/snapshot.h"
+#include "state/snapshot_file.h"
 
 namespace modelmon::state {
 namespace {
