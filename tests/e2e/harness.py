@@ -30,7 +30,7 @@ def wait_for(predicate, timeout, interval=0.05, what='the condition', ignore=())
             value = predicate()
             if value:
                 return value
-        except ignore as e:  # pylint: disable=catching-non-exception
+        except ignore as e:
             last_error = e
         if time.monotonic() >= deadline:
             suffix = ' (last error: %r)' % (last_error,) if last_error is not None else ''
@@ -40,8 +40,8 @@ def wait_for(predicate, timeout, interval=0.05, what='the condition', ignore=())
 
 class Process:
     """A child process whose stdout and stderr go to log_path. A context manager: leaving the block
-    stops it. log_mode 'a+' keeps what an earlier process wrote there. Not thread-safe: one thread
-    drives it."""
+    stops it (SIGTERM, then SIGKILL after the stop deadline). log_mode 'a+' keeps what an earlier
+    process wrote there. Not thread-safe: one thread drives it."""
 
     def __init__(self, argv, log_path, env=None, cwd=None, log_mode='w+'):
         self.argv = list(argv)
@@ -87,10 +87,7 @@ class Process:
         return self
 
     def __exit__(self, *exc):
-        if self.running():
-            self.kill()
-        else:
-            self.log.close()
+        self.stop()
         return False
 
 
