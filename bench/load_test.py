@@ -25,6 +25,9 @@ import sys
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'e2e'))
+import harness  # noqa: E402
+
 ARGS = None
 FEATURES = 20  # 15 numerical + 5 categorical.
 
@@ -33,28 +36,13 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-class Daemon:
+class Daemon(harness.Modelmon):
     """A modelmon process on an ephemeral port; stop() ends it (SIGTERM)."""
 
     def __init__(self, config, name, extra_args=()):
-        self.log_path = os.path.join(ARGS.out, name + '.log')
-        self.log = open(self.log_path, 'w+')
-        argv = [ARGS.modelmon, 'run', '--config', config, '--bench-discard-endpoint']
-        self.proc = subprocess.Popen(argv + list(extra_args), stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        self.port = None
-        deadline = time.monotonic() + 60
-        while self.port is None and time.monotonic() < deadline:
-            with open(self.log_path) as f:
-                m = re.search(r'listening on [0-9.]+:(\d+)', f.read())
-            if m:
-                self.port = int(m.group(1))
-            elif self.proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.05)
-        if self.port is None:
-            raise RuntimeError('daemon did not start:\n' + open(self.log_path).read())
+        super().__init__(ARGS.modelmon, config, ARGS.out, tag=name,
+                         run_args=['--bench-discard-endpoint'], extra_args=extra_args,
+                         start_timeout=60)
 
     def rss_bytes(self):
         with open('/proc/%d/status' % self.proc.pid) as f:
@@ -65,14 +53,7 @@ class Daemon:
             return r.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        return super().stop(timeout=60)
 
 
 def loadgen(port, path, bodies, connections, duration, warmup=1.0, rate=0, requests=0,

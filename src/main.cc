@@ -3,7 +3,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <system_error>
 
 #include "modelmon/config.h"
 #include "modelmon/daemon.h"
@@ -25,8 +28,30 @@ std::optional<modelmon::Config> Load(const std::string& path) {
   return std::move(*result.config);
 }
 
+// Writes `port` as decimal plus newline to path.tmp, then renames it to path, so that a reader
+// sees either no file or the whole port. False with *error set when either step fails.
+bool WritePortFile(const std::string& path, uint16_t port, std::string* error) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << '\n';
+    out.close();
+    if (!out) {
+      *error = "--port-file: cannot write " + tmp;
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    *error = "--port-file: cannot rename " + tmp + " to " + path + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
 int Run(const std::string& config_path, const std::string& log_format, const std::string& listen,
-        bool bench_discard_endpoint) {
+        const std::string& port_file, bool bench_discard_endpoint) {
   auto config = Load(config_path);
   if (!config) return kExitConfig;
   config->server.bench_discard_endpoint = bench_discard_endpoint;
@@ -59,6 +84,11 @@ int Run(const std::string& config_path, const std::string& log_format, const std
     const bool config_error = error.rfind("models[", 0) == 0 || error.rfind("server.tls.", 0) == 0;
     return config_error ? kExitConfig : kExitRuntime;
   }
+  // Create() has bound the listener: the port is final and connections queue until Run().
+  if (!port_file.empty() && !WritePortFile(port_file, daemon->port(), &error)) {
+    std::fprintf(stderr, "modelmon: %s\n", error.c_str());
+    return kExitRuntime;
+  }
   return daemon->Run(/*handle_signals=*/true);
 }
 
@@ -74,12 +104,15 @@ int main(int argc, char** argv) {
   app.add_option("--log-format", log_format, "text or json (overrides log.format)")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--listen", listen, "host:port (overrides server.listen)");
+  std::string port_file;
+  app.add_option("--port-file", port_file, "write the bound port here once listening");
 
   auto* run = app.add_subcommand("run", "run the daemon (the default)");
   run->add_option("-c,--config", config_path, "configuration file");
   run->add_option("--log-format", log_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   run->add_option("--listen", listen, "host:port (overrides server.listen)");
+  run->add_option("--port-file", port_file, "write the bound port here once listening");
   // Hidden (no description): POST /v1/discard for the load tests in bench/run_load.sh.
   bool bench_discard_endpoint = false;
   run->add_flag("--bench-discard-endpoint", bench_discard_endpoint)->group("");
@@ -118,5 +151,5 @@ int main(int argc, char** argv) {
     modelmon::ConfigureLogging(modelmon::LogFormat::kText, "info");
     return modelmon::RunDemoTraffic(demo_options);
   }
-  return Run(config_path, log_format, listen, bench_discard_endpoint);
+  return Run(config_path, log_format, listen, port_file, bench_discard_endpoint);
 }

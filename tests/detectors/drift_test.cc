@@ -81,6 +81,7 @@ TEST(DriftTestNamesTest, RoundTripAndProperties) {
 
 TEST(NumericalDriftTest, MatchesScipyAndDocumentedBins) {
   const nlohmann::json fixture = LoadFixture("psi_js.json");
+  ASSERT_FALSE(fixture["numerical"].empty());
   for (const auto& c : fixture["numerical"]) {
     const std::string name = c["name"].get<std::string>();
     const std::vector<double> ref_values = Sample(c["reference"]);
@@ -114,7 +115,9 @@ TEST(NumericalDriftTest, MatchesScipyAndDocumentedBins) {
 
 TEST(NumericalDriftTest, KsStreamingMatchesScipyCases) {
   // The scipy ks_2samp fixtures, fed through the streaming state (reference = a, window = b).
-  for (const auto& c : LoadFixture("ks_2samp.json")) {
+  const nlohmann::json cases = LoadFixture("ks_2samp.json");
+  ASSERT_FALSE(cases.empty());
+  for (const auto& c : cases) {
     const std::vector<double> a = Sample(c["a"]);
     const std::vector<double> b = Sample(c["b"]);
     if (a.size() + b.size() > 60000) continue;  // Keeps the test fast; covered in batch.
@@ -315,6 +318,7 @@ TEST(CategoricalReferenceTest, TopCategoriesTiesAndUnknowns) {
 TEST(CategoricalDriftTest, MatchesScipyChi2Examples) {
   // statistics.md examples (also in chi2.json): [[10,10,20],[20,20,20]] and [[12,3],[17,16]].
   const auto fixture = LoadFixture("chi2.json")["homogeneity"];
+  ASSERT_GE(fixture.size(), 2u);
   for (size_t k = 0; k < 2; ++k) {
     const auto& c = fixture[k];
     const std::vector<double> ref_counts = Doubles(c["reference"]);

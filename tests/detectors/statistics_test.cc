@@ -23,6 +23,7 @@ using testing::StatisticNear;
 TEST(KolmogorovTest, KstwoSfMatchesScipyGrid) {
   const auto fixture = LoadFixture("kstwo.json");
   double worst = 0.0;
+  ASSERT_FALSE(fixture["kstwo_sf"].empty());
   for (const auto& c : fixture["kstwo_sf"]) {
     const auto n = c["n"].get<int64_t>();
     const double d = c["d"].get<double>();
@@ -32,6 +33,7 @@ TEST(KolmogorovTest, KstwoSfMatchesScipyGrid) {
     if (expected > 1e-300) worst = std::max(worst, testing::RelError(actual, expected));
   }
   RecordProperty("worst_relative_error", std::to_string(worst));
+  ASSERT_FALSE(fixture["checked"].empty());
   for (const auto& c : fixture["checked"]) {
     EXPECT_TRUE(PValueNear(KolmogorovSf(c["d"].get<double>(), c["n"].get<int64_t>()),
                            c["sf"].get<double>()));
@@ -40,6 +42,7 @@ TEST(KolmogorovTest, KstwoSfMatchesScipyGrid) {
 
 TEST(KolmogorovTest, SmirnovSfMatchesScipyGrid) {
   const auto fixture = LoadFixture("kstwo.json");
+  ASSERT_FALSE(fixture["smirnov_sf"].empty());
   for (const auto& c : fixture["smirnov_sf"]) {
     const auto n = c["n"].get<int64_t>();
     const double d = c["d"].get<double>();
@@ -57,7 +60,9 @@ TEST(KolmogorovTest, Boundaries) {
 }
 
 TEST(KsTwoSampleTest, MatchesScipyKs2samp) {
-  for (const auto& c : LoadFixture("ks_2samp.json")) {
+  const nlohmann::json cases = LoadFixture("ks_2samp.json");
+  ASSERT_FALSE(cases.empty());
+  for (const auto& c : cases) {
     const std::vector<double> a = Sample(c["a"]);
     const std::vector<double> b = Sample(c["b"]);
     const KsResult r = KsTwoSample(a, b);
@@ -72,7 +77,9 @@ TEST(KsTwoSampleTest, MatchesScipyKs2samp) {
 }
 
 TEST(KsTwoSampleTest, PValueMatchesScipyAcrossRegimes) {
-  for (const auto& c : LoadFixture("ks_pvalue.json")) {
+  const nlohmann::json cases = LoadFixture("ks_pvalue.json");
+  ASSERT_FALSE(cases.empty());
+  for (const auto& c : cases) {
     const auto n1 = c["n1"].get<int64_t>();
     const auto n2 = c["n2"].get<int64_t>();
     const double d = c["d"].get<double>();
@@ -93,6 +100,7 @@ TEST(KsTwoSampleTest, DegenerateInputs) {
 
 TEST(Chi2Test, HomogeneityMatchesScipy) {
   const auto fixture = LoadFixture("chi2.json");
+  ASSERT_FALSE(fixture["homogeneity"].empty());
   for (const auto& c : fixture["homogeneity"]) {
     const std::vector<double> ref = Doubles(c["reference"]);
     const std::vector<double> win = Doubles(c["window"]);
@@ -105,6 +113,7 @@ TEST(Chi2Test, HomogeneityMatchesScipy) {
 
 TEST(Chi2Test, SfMatchesScipy) {
   const nlohmann::json fixture = LoadFixture("chi2.json");
+  ASSERT_FALSE(fixture["sf"].empty());
   for (const auto& c : fixture["sf"]) {
     EXPECT_TRUE(
         PValueNear(Chi2Sf(c["x"].get<double>(), c["dof"].get<double>()), c["sf"].get<double>()))
@@ -126,6 +135,7 @@ TEST(Chi2Test, DegenerateTables) {
 
 TEST(PsiJsTest, CategoricalCountsMatchReference) {
   const nlohmann::json fixture = LoadFixture("psi_js.json");
+  ASSERT_FALSE(fixture["categorical"].empty());
   for (const auto& c : fixture["categorical"]) {
     const std::vector<double> ref = Doubles(c["reference"]);
     const std::vector<double> win = Doubles(c["window"]);
@@ -144,7 +154,9 @@ TEST(PsiJsTest, DegenerateInputs) {
 }
 
 TEST(WassersteinTest, MatchesScipy) {
-  for (const auto& c : LoadFixture("wasserstein.json")) {
+  const nlohmann::json cases = LoadFixture("wasserstein.json");
+  ASSERT_FALSE(cases.empty());
+  for (const auto& c : cases) {
     const std::vector<double> u = Sample(c["u"]);
     const std::vector<double> v = Sample(c["v"]);
     EXPECT_TRUE(StatisticNear(WassersteinDistance(u, v), c["distance"].get<double>()))

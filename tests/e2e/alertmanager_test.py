@@ -22,13 +22,15 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import http_get, metric, parse_metrics  # noqa: E402
 
 ARGS = None
 DEADLINE_S = 20
@@ -67,22 +69,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(predicate, what, timeout=DEADLINE_S, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
-
-
-def http_get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read()
-    except (urllib.error.URLError, ConnectionError, socket.timeout) as e:
-        return None, str(e).encode()
+def wait_for(predicate, what, timeout=DEADLINE_S):
+    return harness.wait_for(predicate, timeout, 0.05, what)
 
 
 def http_post(url, body):
@@ -103,13 +91,7 @@ def events(shift):
 
 
 def metric_value(text, name, **labels):
-    for line in text.splitlines():
-        if not line.startswith(name + '{'):
-            continue
-        found = dict(re.findall(r'([a-zA-Z_]+)="([^"]*)"', line.split('}')[0]))
-        if all(found.get(k) == v for k, v in labels.items()):
-            return float(line.rsplit(' ', 1)[1])
-    return None
+    return metric(parse_metrics(text), name, **labels)
 
 
 def parse_time(text):
@@ -132,26 +114,22 @@ class Alertmanager:
         self.proc = None
 
     def start(self):
-        log = open(self.log_path, 'a')
-        self.proc = subprocess.Popen(
+        self.proc = harness.Process(
             [ARGS.alertmanager, '--config.file=' + self.config,
              '--storage.path=' + self.storage,
              '--web.listen-address=127.0.0.1:%d' % self.port,
              '--cluster.listen-address='],
-            stdout=log, stderr=subprocess.STDOUT)
-        log.close()
+            self.log_path, log_mode='a+')
 
         def ready():
-            if self.proc.poll() is not None:
-                with open(self.log_path) as f:
-                    raise AssertionError('alertmanager exited:\n' + f.read())
+            if not self.proc.running():
+                raise AssertionError('alertmanager exited:\n' + self.proc.output())
             return http_get('http://127.0.0.1:%d/-/ready' % self.port)[0] == 200
         wait_for(ready, 'alertmanager to be ready')
 
     def kill(self):
-        if self.proc and self.proc.poll() is None:
+        if self.proc:
             self.proc.kill()
-            self.proc.wait(timeout=10)
 
     def alerts(self):
         status, data = http_get('http://127.0.0.1:%d/api/v2/alerts' % self.port)
@@ -161,7 +139,7 @@ class Alertmanager:
         return [a for a in (self.alerts() or []) if a['labels'].get('alertname') == 'FeatureDrift']
 
 
-class Modelmon:
+class Modelmon(harness.Modelmon):
     def __init__(self, workdir, am_port):
         with open(os.path.join(workdir, 'reference.csv'), 'w') as f:
             f.write('a,b,prediction,score\n')
@@ -170,21 +148,8 @@ class Modelmon:
         config = os.path.join(workdir, 'modelmon.yaml')
         with open(config, 'w') as f:
             f.write(MODELMON_CONFIG.format(am_port=am_port))
-        self.log_path = os.path.join(workdir, 'modelmon.log')
-        log = open(self.log_path, 'w')
-        self.proc = subprocess.Popen([ARGS.binary, '--config', config],
-                                     stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-
-        def listening():
-            with open(self.log_path) as f:
-                text = f.read()
-            m = re.search(r'listening on 127\.0\.0\.1:(\d+)', text)
-            if not m and self.proc.poll() is not None:
-                raise AssertionError('modelmon exited:\n' + text)
-            return m and int(m.group(1))
-        self.port = wait_for(listening, 'modelmon to listen')
-        self.base = 'http://127.0.0.1:%d' % self.port
+        super().__init__(ARGS.binary, config, workdir, start_timeout=DEADLINE_S)
+        self.base = self.base_url
 
     def post(self, body):
         status, reply = http_post(self.base + '/v1/predictions', body)
@@ -210,9 +175,7 @@ class AlertmanagerDeliveryTest(unittest.TestCase):
         self.daemon = Modelmon(self.tmp.name, self.am.port)
 
     def tearDown(self):
-        if self.daemon.proc.poll() is None:
-            self.daemon.proc.kill()
-            self.daemon.proc.wait(timeout=10)
+        self.daemon.kill()
         self.am.kill()
         self.tmp.cleanup()
         print('total %.1fs' % (time.monotonic() - self.start), file=sys.stderr)

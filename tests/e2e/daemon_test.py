@@ -9,7 +9,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,6 +16,10 @@ import tempfile
 import threading
 import time
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import metric, parse_metrics  # noqa: E402
 
 ARGS = None
 
@@ -60,29 +63,6 @@ models:
     performance: {{window_size: 40}}
 """
 
-SAMPLE_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse_metrics(text):
-    """Returns {(name, frozenset(labels)): value} from the Prometheus text format."""
-    samples = {}
-    for line in text.splitlines():
-        if not line or line.startswith('#'):
-            continue
-        m = SAMPLE_LINE.match(line)
-        assert m, 'unparseable metrics line: %r' % line
-        labels = frozenset(LABEL.findall(m.group(3) or ''))
-        samples[(m.group(1), labels)] = float(m.group(4))
-    return samples
-
-
-def metric(samples, name, **labels):
-    want = set(labels.items())
-    found = [v for (n, ls), v in samples.items() if n == name and want <= set(ls)]
-    return found[0] if len(found) == 1 else (None if not found else found)
-
-
 def reference_rows():
     """Reference: a = b = 0.0 .. 29.9 (300 distinct values), c cycles x, y, z."""
     return [(i / 10.0, i / 10.0, 'xyz'[i % 3]) for i in range(300)]
@@ -93,7 +73,9 @@ def event(a, b, c, i):
             'prediction': i % 2, 'score': (i % 10) / 10.0}
 
 
-class Daemon:
+class Daemon(harness.Modelmon):
+    """The fraud/price/animal configuration in workdir, served by the binary under test."""
+
     def __init__(self, workdir, log_format='text', extra_config='', server_extra='', env=None,
                  run_args=()):
         self.workdir = workdir
@@ -101,30 +83,11 @@ class Daemon:
             f.write('a,b,c,prediction,score\n')
             for i, (a, b, c) in enumerate(reference_rows()):
                 f.write('%r,%r,%s,%d,%r\n' % (a, b, c, i % 2, (i % 10) / 10.0))
-        self.config = os.path.join(workdir, 'modelmon.yaml')
-        with open(self.config, 'w') as f:
+        config = os.path.join(workdir, 'modelmon.yaml')
+        with open(config, 'w') as f:
             f.write(BASE_CONFIG.format(log_format=log_format, server_extra=server_extra) +
                     extra_config)
-        self.log_path = os.path.join(workdir, 'modelmon.log')
-        self.log = open(self.log_path, 'w+')
-        argv = [ARGS.binary] + (['run'] + list(run_args) if run_args else []) + ['--config',
-                                                                                 self.config]
-        self.proc = subprocess.Popen(argv,
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, **(env or {})))
-        self.port = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and self.port is None:
-            with open(self.log_path) as f:
-                m = re.search(r'listening on 127\.0\.0\.1:(\d+)', f.read())
-            if m:
-                self.port = int(m.group(1))
-            elif self.proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.02)
-        if self.port is None:
-            raise AssertionError('daemon did not start:\n' + open(self.log_path).read())
+        super().__init__(ARGS.binary, config, workdir, run_args=run_args, env=env)
         self.conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=10)
 
     def request(self, method, path, body=None, content_type='application/json', conn=None,
@@ -150,23 +113,11 @@ class Daemon:
         return data.decode()
 
     def wait_for(self, predicate, what, timeout=20):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            last = predicate()
-            if last:
-                return last
-            time.sleep(0.05)
-        raise AssertionError('timed out waiting for ' + what)
+        return harness.wait_for(predicate, timeout, 0.05, what)
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         self.conn.close()
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            self.log.close()
+        return super().stop(sig, timeout)
 
 
 class DaemonTest(unittest.TestCase):

@@ -21,8 +21,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import daemon_test  # noqa: E402  (the Daemon fixture and metric parsing)
-from daemon_test import Daemon, event, metric, parse_metrics  # noqa: E402
+import daemon_test  # noqa: E402  (the Daemon fixture)
+import harness  # noqa: E402
+from daemon_test import Daemon, event  # noqa: E402
+from harness import metric, parse_metrics  # noqa: E402
 
 ARGS = None
 
@@ -46,13 +48,7 @@ def read_response(sock):
 
 
 def wait_until(predicate, what, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError('timed out waiting for ' + what)
+    return harness.wait_for(predicate, timeout, 0.02, what)
 
 
 class Client:

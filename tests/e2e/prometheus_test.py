@@ -30,6 +30,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
 ARGS = None
 MODEL = 'credit_risk'
 # Grafana's interval macros, replaced as Grafana would for a short time range and a 1 s scrape.
@@ -88,57 +91,14 @@ def run_tool(args):
                           timeout=60)
 
 
-class Process:
-    """A child process whose output goes to a log file; stop() terminates, then kills."""
-
-    def __init__(self, name, args, workdir):
-        self.name = name
-        self.log_path = os.path.join(workdir, name + '.log')
-        self.log = open(self.log_path, 'w+')
-        try:
-            self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, cwd=workdir)
-        except BaseException:
-            self.log.close()
-            raise
-
-    def output(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def running(self):
-        return self.proc.poll() is None
-
-    def stop(self, timeout=20):
-        """Returns the exit status (negative: killed by that signal)."""
-        try:
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=timeout)
-            return self.proc.returncode
-        finally:
-            self.log.close()
-
-
 def wait_for(predicate, what, timeout, interval=0.1):
     """Polls predicate until it returns a truthy value; returns it or raises with the last error."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while True:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except (OSError, ValueError, KeyError, urllib.error.URLError) as e:
-            last_error = e
-        if time.monotonic() >= deadline:
-            raise AssertionError('timed out after %ss waiting for %s (last error: %r)'
-                                 % (timeout, what, last_error))
-        time.sleep(interval)
+    return harness.wait_for(predicate, timeout, interval, what,
+                            ignore=(OSError, ValueError, KeyError, urllib.error.URLError))
+
+
+def process(name, args, workdir):
+    return harness.Process(args, os.path.join(workdir, name + '.log'), cwd=workdir)
 
 
 class StaticAssetsTest(unittest.TestCase):
@@ -283,20 +243,15 @@ class LiveStackTest(unittest.TestCase):
         config = os.path.join(workdir, 'modelmon.yaml')
         with open(config, 'w') as f:
             f.write(make_daemon_config(ARGS.source_dir))
-        daemon = Process('modelmon', [ARGS.binary, '--config', config], workdir)
+        daemon = harness.Modelmon(ARGS.binary, config, workdir, cwd=workdir,
+                                  start_timeout=START_DEADLINE_S)
         cls.procs.append(daemon)
-
-        def port():
-            m = re.search(r'listening on 127\.0\.0\.1:(\d+)', daemon.output())
-            if not m and not daemon.running():
-                raise AssertionError('daemon exited:\n' + daemon.output())
-            return m and int(m.group(1))
-        cls.daemon_port = wait_for(port, 'the daemon to listen', START_DEADLINE_S, 0.02)
+        cls.daemon_port = daemon.port
         print('\n[%5.1fs] modelmon listening on port %d' % (cls.elapsed(), cls.daemon_port),
               file=sys.stderr)
 
         # Bounded: the demo stops by itself even if this process dies without its teardown.
-        cls.procs.append(Process('demo', [ARGS.binary, 'demo', '--port', str(cls.daemon_port),
+        cls.procs.append(process('demo', [ARGS.binary, 'demo', '--port', str(cls.daemon_port),
                                           '--rate', '400', '--drift-after', '3',
                                           '--duration', '170'], workdir))
 
@@ -315,7 +270,7 @@ class LiveStackTest(unittest.TestCase):
         assert r.returncode == 0, r.stdout
 
         cls.prom_port = free_port()
-        cls.prom = Process('prometheus', [
+        cls.prom = process('prometheus', [
             ARGS.prometheus, '--config.file=' + prom_config,
             '--storage.tsdb.path=' + os.path.join(workdir, 'tsdb'),
             '--web.listen-address=127.0.0.1:%d' % cls.prom_port,
@@ -389,15 +344,15 @@ class LiveStackTest(unittest.TestCase):
     def test_2_every_dashboard_query_returns_data(self):
         pending = dashboard_queries(load_dashboard())
         self.assertGreater(len(pending), 30)
-        deadline = time.monotonic() + QUERY_DEADLINE_S
-        while pending and time.monotonic() < deadline:
-            still_empty = []
-            for title, expr in pending:
-                if not self.query(expr)['result']:
-                    still_empty.append((title, expr))
-            pending = still_empty
-            if pending:
-                time.sleep(1)
+
+        def all_have_data():
+            nonlocal pending
+            pending = [(title, expr) for title, expr in pending if not self.query(expr)['result']]
+            return not pending
+        try:
+            harness.wait_for(all_have_data, QUERY_DEADLINE_S, 1, 'dashboard queries')
+        except AssertionError:
+            pass  # The assertion below names the queries still without data.
         self.assertEqual(pending, [], 'dashboard queries without data after %ds\n%s'
                          % (QUERY_DEADLINE_S, self.diagnostics()))
         print('[%5.1fs] every dashboard query returns data' % self.elapsed(), file=sys.stderr)

@@ -19,7 +19,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import snapshot_test  # noqa: E402
-from snapshot_test import Daemon, Load, metric  # noqa: E402
+from harness import metric  # noqa: E402
+from snapshot_test import Daemon, Load  # noqa: E402
 
 INTERVAL_S = 0.1
 THREADS, BATCH = 4, 20

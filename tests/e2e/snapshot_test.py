@@ -10,14 +10,16 @@ import glob
 import http.client
 import json
 import os
-import re
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import metric, parse_metrics  # noqa: E402
 
 ARGS = None
 
@@ -47,27 +49,6 @@ models:
     reference: {{capture: 100}}
 """
 
-SAMPLE_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse_metrics(text):
-    samples = {}
-    for line in text.splitlines():
-        if not line or line.startswith('#'):
-            continue
-        m = SAMPLE_LINE.match(line)
-        assert m, 'unparseable metrics line: %r' % line
-        samples[(m.group(1), frozenset(LABEL.findall(m.group(3) or '')))] = float(m.group(4))
-    return samples
-
-
-def metric(samples, name, **labels):
-    want = set(labels.items())
-    found = [v for (n, ls), v in samples.items() if n == name and want <= set(ls)]
-    return found[0] if len(found) == 1 else None
-
-
 def batch(model, start, n):
     """n events of `model`, with missing values and categories, numbered from start."""
     out = []
@@ -81,31 +62,14 @@ def batch(model, start, n):
     return out
 
 
-class Daemon:
+class Daemon(harness.Modelmon):
     """The modelmon binary on an ephemeral port, with its log in the work directory."""
 
     def __init__(self, workdir, snapshot, interval='30s', window=200000, tag='run', level='info'):
-        self.config = os.path.join(workdir, 'modelmon.yaml')
-        with open(self.config, 'w') as f:
+        config = os.path.join(workdir, 'modelmon.yaml')
+        with open(config, 'w') as f:
             f.write(CONFIG.format(snapshot=snapshot, interval=interval, window=window, level=level))
-        self.log_path = os.path.join(workdir, 'modelmon-%s.log' % tag)
-        self.log = open(self.log_path, 'w+')
-        self.proc = subprocess.Popen([ARGS.binary, '--config', self.config],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        self.port = None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and self.port is None:
-            with open(self.log_path) as f:
-                m = re.search(r'listening on 127\.0\.0\.1:(\d+)', f.read())
-            if m:
-                self.port = int(m.group(1))
-            elif self.proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.02)
-        if self.port is None:
-            self.stop(signal.SIGKILL)
-            raise AssertionError('daemon did not start:\n' + self.log_text())
+        super().__init__(ARGS.binary, config, workdir, tag='modelmon-%s' % tag)
 
     def log_text(self):
         with open(self.log_path) as f:
@@ -135,12 +99,7 @@ class Daemon:
         return parse_metrics(data.decode())
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            self.log.close()
+        return super().stop(sig, timeout)
 
 
 class Load:
@@ -198,12 +157,7 @@ class Load:
 
 
 def wait_until(predicate, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError('timed out waiting for ' + what)
+    harness.wait_for(predicate, timeout, 0.02, what)
 
 
 class SnapshotTest(unittest.TestCase):

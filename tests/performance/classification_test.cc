@@ -93,6 +93,7 @@ TEST(ClassificationWindowTest, MatchesSklearnOnFixtureStreams) {
     ClassificationWindow w(k, pos);
     size_t next_checkpoint = 0;
     std::vector<std::pair<size_t, const nlohmann::json*>> checkpoints;
+    ASSERT_FALSE(stream["checkpoints"].empty());
     for (const auto& c : stream["checkpoints"]) {
       checkpoints.emplace_back(c["index"].get<size_t>(), &c["metrics"]);
     }

@@ -44,6 +44,7 @@ TEST(RegressionWindowTest, MatchesSklearnOnFixtureStreams) {
     const size_t length =
         samples.size() * (stream.contains("repeats") ? stream["repeats"].get<size_t>() : 1);
     std::vector<std::pair<size_t, const nlohmann::json*>> checkpoints;
+    ASSERT_FALSE(stream["checkpoints"].empty());
     for (const auto& c : stream["checkpoints"]) {
       checkpoints.emplace_back(c["index"].get<size_t>(), &c["metrics"]);
     }
