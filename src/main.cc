@@ -8,10 +8,10 @@
 #include <string>
 #include <system_error>
 
+#include "app/logging.h"
 #include "modelmon/config.h"
 #include "modelmon/daemon.h"
 #include "modelmon/demo.h"
-#include "app/logging.h"
 
 namespace {
 
