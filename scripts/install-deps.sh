@@ -8,7 +8,7 @@ PACKAGES=(
   libboost-dev prometheus-cpp-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev
   libsimdjson-dev libcli11-dev libssl-dev openssl libgtest-dev libgmock-dev libbenchmark-dev
   python3-scipy python3-sklearn python3-matplotlib prometheus prometheus-alertmanager curl
-  clang-14 libclang-rt-14-dev libeigen3-dev
+  clang-14 libclang-rt-14-dev clang-format libeigen3-dev
 )
 
 missing=()
