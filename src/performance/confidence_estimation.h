@@ -108,7 +108,8 @@ BinaryEstimate EstimateBinary(const std::vector<double>& probabilities,
 //   recall       rows y = 1, v = ŷ;                 specificity rows y = 0, v = [ŷ == 0];
 //   f1           rows TP, FP, FN: v = c [TP] with c = (TP + FP + FN) / (TP + (FP + FN) / 2);
 //   roc_auc      rows of the minority class (class 1 on a tie), v = the fraction of the other
-//                class ranked below the row by p (ties count one half).
+//                class ranked below the row by p, or by 1 - p when the minority is class 0
+//                (ties count one half).
 // SE(n) = std(v) / sqrt(n f) with the population std (ddof = 0), as NannyML's sampling error.
 // A metric with no relevant rows has no SE. The band is estimate ± 3 SE.
 struct BinaryStandardErrorComponents {
@@ -139,7 +140,8 @@ class BinaryConfidenceEstimator {
   static std::optional<BinaryConfidenceEstimator> Fit(const std::vector<double>& scores,
                                                       const std::vector<int32_t>& labels,
                                                       const std::vector<int32_t>& predicted);
-  // Precondition: equal sizes, finite scores, predictions 0 or 1.
+  // EstimateBinary of the calibrated scores clamped to [0, 1]. Precondition: equal sizes,
+  // finite scores, predictions 0 or 1.
   BinaryEstimate Estimate(const std::vector<double>& scores,
                           const std::vector<int32_t>& predicted) const;
   BinaryStandardErrors Errors(int64_t n) const { return StandardErrors(components_, n); }

@@ -6,7 +6,7 @@
 
 namespace modelmon::performance {
 
-// A non-decreasing step-free function fitted by weighted least squares (pool adjacent
+// A non-decreasing piecewise-linear function fitted by weighted least squares (pool adjacent
 // violators), identical to scikit-learn's IsotonicRegression(increasing=True,
 // out_of_bounds='clip'):
 //   - samples with weight <= 0 are dropped; the rest are sorted by (x, y);
