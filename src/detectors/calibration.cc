@@ -9,14 +9,6 @@
 
 namespace modelmon::detectors {
 
-uint64_t SplitMix64::Next() {
-  state_ += 0x9E3779B97F4A7C15ULL;
-  uint64_t z = state_;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 NullDistribution::NullDistribution(std::vector<double> distances)
     : distances_(std::move(distances)) {
   std::sort(distances_.begin(), distances_.end());

@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "common/splitmix64.h"
 #include "detectors/drift.h"
 
 // Thresholds for distance drift tests calibrated on the reference itself: the null distribution of
@@ -16,22 +17,6 @@
 // publishes. Pure and deterministic: the same inputs and seed give the same result bit for bit.
 
 namespace modelmon::detectors {
-
-// SplitMix64 (Steele, Lea and Flood 2014), the resampling stream. Per draw, all arithmetic modulo
-// 2^64: state += 0x9E3779B97F4A7C15; z = state; z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-// z = (z ^ (z >> 27)) * 0x94D049BB133111EB; return z ^ (z >> 31). The first draw uses
-// state = seed + 0x9E3779B97F4A7C15. Not thread-safe; O(1) per draw.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next();
-  // Next() % bound: an index in [0, bound), with modulo bias below bound / 2^64.
-  // Precondition: bound >= 1.
-  uint64_t Below(uint64_t bound) { return Next() % bound; }
-
- private:
-  uint64_t state_;
-};
 
 struct CalibrationParams {
   size_t window_size = 0;   // n, >= 1.

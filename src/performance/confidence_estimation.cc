@@ -46,14 +46,6 @@ std::optional<double> Se(const std::optional<BinaryStandardErrorComponents::Comp
 
 }  // namespace
 
-uint64_t SplitMix64::Next() {
-  state_ += 0x9E3779B97F4A7C15ull;
-  uint64_t z = state_;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 Split StratifiedShuffleSplit(const std::vector<int32_t>& labels, SplitMix64& rng) {
   Split split;
   for (int32_t c = 0; c <= 1; ++c) {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/splitmix64.h"
 #include "performance/isotonic.h"
 
 namespace modelmon::performance {
@@ -15,21 +16,6 @@ namespace modelmon::performance {
 // pairs from the calibrated scores, with sampling-error bands derived from a labelled
 // reference. Assumes calibrated scores, no concept shift and no shift into regions the
 // reference does not cover. All types here are immutable values; safe for concurrent const use.
-
-// SplitMix64 with the constants of Steele, Lea and Flood (2014). The splits of the calibration
-// decision draw from it because scikit-learn's StratifiedShuffleSplit stream (numpy's
-// Mersenne Twister with its own permutation routine) cannot be reproduced outside numpy; the
-// fixture generator implements this generator and these splits in Python.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next();
-  // Next() % bound. Precondition: bound > 0.
-  uint64_t Below(uint64_t bound) { return Next() % bound; }
-
- private:
-  uint64_t state_;
-};
 
 // One stratified shuffle split: for each class c in {0, 1}, the indices with that label in
 // increasing order are shuffled by Fisher-Yates (for i = m - 1 down to 1: swap i with

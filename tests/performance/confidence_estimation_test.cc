@@ -19,13 +19,6 @@ namespace {
 
 using testing::Close;
 
-nlohmann::json LoadEstimationFixture(const std::string& name) {
-  const std::string path = std::string(MODELMON_FIXTURE_DIR) + "/estimation/" + name;
-  std::ifstream in(path);
-  if (!in) ADD_FAILURE() << "cannot open " << path;
-  return nlohmann::json::parse(in);
-}
-
 void ExpectOptional(const nlohmann::json& expected, const std::optional<double>& actual,
                     const char* what) {
   if (expected.is_null()) {
@@ -49,7 +42,7 @@ void ExpectComponent(const nlohmann::json& expected,
 }
 
 TEST(ConfidenceEstimationTest, MatchesFixtures) {
-  const nlohmann::json cases = LoadEstimationFixture("cbpe_binary.json")["cases"];
+  const nlohmann::json cases = testing::LoadFixture("cbpe_binary.json", "estimation")["cases"];
   ASSERT_FALSE(cases.empty());
   for (const auto& c : cases) {
     SCOPED_TRACE(c["name"].get<std::string>());

@@ -10,9 +10,10 @@
 
 namespace modelmon::performance::testing {
 
-// Reads tests/fixtures/performance/<name>, written by tests/fixtures/gen_performance_fixtures.py.
-inline nlohmann::json LoadFixture(const std::string& name) {
-  const std::string path = std::string(MODELMON_FIXTURE_DIR) + "/performance/" + name;
+// Reads tests/fixtures/<dir>/<name>: performance/ is written by gen_performance_fixtures.py,
+// estimation/ by gen_estimation_fixtures.py (both in tests/fixtures/).
+inline nlohmann::json LoadFixture(const std::string& name, const std::string& dir = "performance") {
+  const std::string path = std::string(MODELMON_FIXTURE_DIR) + "/" + dir + "/" + name;
   std::ifstream in(path);
   if (!in) ADD_FAILURE() << "cannot open " << path;
   return nlohmann::json::parse(in);

@@ -15,15 +15,8 @@ namespace {
 
 using testing::Close;
 
-nlohmann::json LoadEstimationFixture(const std::string& name) {
-  const std::string path = std::string(MODELMON_FIXTURE_DIR) + "/estimation/" + name;
-  std::ifstream in(path);
-  if (!in) ADD_FAILURE() << "cannot open " << path;
-  return nlohmann::json::parse(in);
-}
-
 TEST(IsotonicRegressionTest, MatchesScikitLearn) {
-  const nlohmann::json cases = LoadEstimationFixture("isotonic.json")["cases"];
+  const nlohmann::json cases = testing::LoadFixture("isotonic.json", "estimation")["cases"];
   ASSERT_FALSE(cases.empty());
   for (size_t c = 0; c < cases.size(); ++c) {
     SCOPED_TRACE("case " + std::to_string(c));

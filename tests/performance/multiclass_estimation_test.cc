@@ -16,13 +16,6 @@ namespace {
 
 using testing::Close;
 
-nlohmann::json LoadEstimationFixture(const std::string& name) {
-  const std::string path = std::string(MODELMON_FIXTURE_DIR) + "/estimation/" + name;
-  std::ifstream in(path);
-  if (!in) ADD_FAILURE() << "cannot open " << path;
-  return nlohmann::json::parse(in);
-}
-
 void ExpectOptional(const nlohmann::json& expected, const std::optional<double>& actual,
                     const char* what) {
   if (expected.is_null()) {
@@ -36,7 +29,7 @@ void ExpectOptional(const nlohmann::json& expected, const std::optional<double>&
 using Rows = std::vector<std::vector<double>>;
 
 TEST(MulticlassEstimationTest, MatchesFixtures) {
-  const nlohmann::json cases = LoadEstimationFixture("cbpe_multiclass.json")["cases"];
+  const nlohmann::json cases = testing::LoadFixture("cbpe_multiclass.json", "estimation")["cases"];
   ASSERT_FALSE(cases.empty());
   for (const auto& c : cases) {
     SCOPED_TRACE(c["name"].get<std::string>());
