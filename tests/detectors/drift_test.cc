@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/splitmix64.h"
 #include "detectors/fixture_util.h"
 #include "detectors/statistics.h"
 
@@ -27,14 +28,8 @@ using testing::StatisticNear;
 // Deterministic test stream (splitmix64).
 class Stream {
  public:
-  explicit Stream(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    state_ += 0x9E3779B97F4A7C15ULL;
-    uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  explicit Stream(uint64_t seed) : rng_(seed) {}
+  uint64_t Next() { return rng_.Next(); }
   double Uniform() { return static_cast<double>(Next() >> 11) * std::ldexp(1.0, -53); }
   // Values on a 1/8 grid (many ties, many equal to reference values) or continuous.
   double Value(bool ties, double shift) {
@@ -43,7 +38,7 @@ class Stream {
   }
 
  private:
-  uint64_t state_;
+  SplitMix64 rng_;
 };
 
 // prefix + decimal i (avoids GCC 12's false -Wrestrict on const char* + std::string&&).
