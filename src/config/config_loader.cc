@@ -66,6 +66,7 @@ ConfigResult LoadConfigString(const std::string& yaml, const std::string& source
   Config config;
   config.source_path = source_path;
   try {
+    reader.CheckDuplicateKeys(root, "");
     config::ReadRoot(reader, root, &config);
   } catch (const YAML::Exception& e) {
     reader.Error("(yaml)", e.what());

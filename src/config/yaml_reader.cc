@@ -4,6 +4,10 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "config/durations.h"
 
@@ -43,6 +47,34 @@ void YamlReader::CheckKeys(const YAML::Node& node, const std::string& path,
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
       Error(Join(path, key), "unknown key (expected one of: " + list + ")");
+    }
+  }
+}
+
+void YamlReader::CheckDuplicateKeys(const YAML::Node& root, const std::string& root_path) {
+  size_t visited = 0;
+  // Explicit stack of (node, path, depth): no recursion on attacker-shaped input.
+  std::vector<std::tuple<YAML::Node, std::string, int>> todo;
+  todo.emplace_back(root, root_path, 0);
+  while (!todo.empty() && visited < kMaxCheckedNodes) {
+    auto [node, path, depth] = std::move(todo.back());
+    todo.pop_back();
+    ++visited;
+    if (depth >= kMaxCheckedDepth) continue;
+    if (node.IsMap()) {
+      std::set<std::string> seen;
+      for (const auto& kv : node) {
+        const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+        if (kv.first.IsScalar() && !seen.insert(key).second) {
+          Error(Join(path, key), "duplicate key (line " + std::to_string(kv.first.Mark().line + 1) +
+                                     "); each key may appear once");
+        }
+        todo.emplace_back(kv.second, Join(path, key), depth + 1);
+      }
+    } else if (node.IsSequence()) {
+      for (size_t i = 0; i < node.size(); ++i) {
+        todo.emplace_back(node[i], path + "[" + std::to_string(i) + "]", depth + 1);
+      }
     }
   }
 }

@@ -39,6 +39,13 @@ class YamlReader {
   void CheckKeys(const YAML::Node& node, const std::string& path,
                  std::initializer_list<std::string_view> allowed);
 
+  // Records "PATH: duplicate key (...)" for every key that appears twice in one mapping anywhere
+  // under `node` (YAML 1.2 requires unique keys; yaml-cpp would silently use the first). Walks at
+  // most kMaxCheckedNodes nodes and kMaxCheckedDepth levels, so aliases cannot make it expensive.
+  void CheckDuplicateKeys(const YAML::Node& node, const std::string& path);
+  static constexpr size_t kMaxCheckedNodes = size_t{1} << 16;
+  static constexpr int kMaxCheckedDepth = 64;
+
   // Expands ${NAME} and ${NAME:-default} from the environment; other text (also a "${" that opens
   // no reference) is kept as it is. An unset variable without a default is an error.
   std::optional<std::string> Expand(const std::string& value, const std::string& path);

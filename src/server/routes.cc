@@ -99,6 +99,7 @@ std::string AllowedMethods(std::string_view target, bool bench_routes) {
     if (!Routed(route, bench_routes) || !PatternMatches(route.pattern, path, &model)) continue;
     if (!allow.empty()) allow += ", ";
     allow += route.method;
+    if (route.method == "GET") allow += ", HEAD";  // Every GET route answers HEAD too.
   }
   return allow;
 }

@@ -41,7 +41,8 @@ std::span<const Route> Routes();
 Scope ScopeOf(std::string_view target);
 
 // The methods the routes of `target`'s path accept, in table order, joined by ", " (the Allow
-// header of a 405). Empty when no routed path matches.
+// header of a 405); a GET route contributes "GET, HEAD" (RFC 9110 section 10.2.1 lists every
+// method the resource supports). Empty when no routed path matches.
 std::string AllowedMethods(std::string_view target, bool bench_routes);
 
 // The outcome of routing one request.

@@ -62,6 +62,30 @@ TEST(YamlReaderTest, ExpandReadsTheEnvironment) {
               ElementsAre("k: environment variable MODELMON_YAML_READER_UNSET is not set"));
 }
 
+TEST(YamlReaderTest, DuplicateKeysAreErrorsAtEveryDepth) {
+  YamlReader y;
+  y.CheckDuplicateKeys(YAML::Load("server:\n  port: 1\n  port: 2\nmodels:\n  - name: a\n"
+                                  "    name: b\nlog: {level: info}\nlog: {level: debug}\n"),
+                       "");
+  EXPECT_THAT(y.errors(), ::testing::UnorderedElementsAre(
+                              "server.port: duplicate key (line 3); each key may appear once",
+                              "log: duplicate key (line 8); each key may appear once",
+                              "models[0].name: duplicate key (line 6); each key may appear once"));
+  YamlReader clean;
+  clean.CheckDuplicateKeys(YAML::Load("a: {b: 1, c: [1, {b: 2}]}\nb: 1\n"), "");
+  EXPECT_THAT(clean.errors(), IsEmpty());
+}
+
+TEST(YamlReaderTest, DuplicateKeysFailTheConfig) {
+  const ConfigResult r = LoadConfigString(
+      "models:\n  - name: m\n    task: regression\n    task: regression\n"
+      "    features: [{name: x, type: numerical}]\n",
+      "");
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(r.errors,
+              ::testing::Contains(::testing::HasSubstr("models[0].task: duplicate key (line 4)")));
+}
+
 TEST(YamlReaderTest, CheckKeysListsTheAllowedKeysInOrder) {
   YamlReader y;
   y.CheckKeys(YAML::Load("{b: 1, z: 2}"), "s", {"b", "a"});

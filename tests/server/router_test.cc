@@ -86,7 +86,7 @@ TEST(RouterTest, WrongMethodIsNotAllowedWithTheTableMethods) {
   const RouteMatch post_metrics = router.Match("POST", "/metrics");
   EXPECT_EQ(post_metrics.kind, Kind::kMethodNotAllowed);
   EXPECT_EQ(post_metrics.handler, "metrics");
-  EXPECT_EQ(AllowedMethods("/metrics", false), "GET");
+  EXPECT_EQ(AllowedMethods("/metrics", false), "GET, HEAD");
   EXPECT_EQ(router.Match("GET", "/v1/predictions").handler, "predictions");
   EXPECT_EQ(AllowedMethods("/v1/predictions", false), "POST");
   EXPECT_EQ(router.Match("DELETE", "/v1/models/fraud").kind, Kind::kMethodNotAllowed);
@@ -219,7 +219,7 @@ TEST_F(ServiceRoutingTest, MethodNotAllowedCarriesAllow) {
   EXPECT_EQ(r.body, "{\"error\":\"method not allowed; use PUT\"}\n");
   const HttpResponse m = Call("POST", "/metrics");
   EXPECT_EQ(m.status, 405);
-  EXPECT_EQ(Header(m, "Allow"), "GET");
+  EXPECT_EQ(Header(m, "Allow"), "GET, HEAD");
 }
 
 TEST_F(ServiceRoutingTest, UnknownModelAndUnknownPath) {
