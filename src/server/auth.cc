@@ -58,4 +58,11 @@ bool BearerAuthorized(std::string_view authorization, std::string_view token) {
   return ConstantTimeEquals(authorization.substr(kBearer.size()), token);
 }
 
+HttpResponse Unauthorized(Scope scope) {
+  HttpResponse r = ErrorResponse(
+      401, "missing or wrong bearer token for " + std::string(ScopeName(scope)) + " endpoints");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"modelmon\"");
+  return r;
+}
+
 }  // namespace modelmon::server

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "modelmon/config.h"
+#include "server/http_message.h"
 
 namespace modelmon::server {
 
@@ -26,6 +27,10 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // True when `token` is empty (open), or `authorization` (an Authorization header value, "" when
 // absent) is "Bearer <token>" with the scheme in any case. Never throws.
 bool BearerAuthorized(std::string_view authorization, std::string_view token);
+
+// The 401 answer for `scope`: {"error": "missing or wrong bearer token for <scope> endpoints"} with
+// WWW-Authenticate: Bearer realm="modelmon".
+HttpResponse Unauthorized(Scope scope);
 
 }  // namespace modelmon::server
 

@@ -22,6 +22,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "server/auth.h"
 #include "server/limits.h"
 #include "server/routes.h"
 
@@ -222,6 +223,19 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const bool guarded = scope == Scope::kIngest || scope == Scope::kAdmin;
     const auto length = parser_->content_length();
     const bool has_body = parser_->chunked() || (length && *length > 0);
+    if ((guarded || has_body) && scope != Scope::kHealth) {
+      // The token is checked on the head, before any admission budget is reserved or a body byte
+      // read, so unauthenticated clients cannot exhaust the budget of authenticated ones.
+      const auto authorization = req[http::field::authorization];
+      if (!BearerAuthorized(std::string_view(authorization.data(), authorization.size()),
+                            TokenFor(config_, scope))) {
+        request_timer_.cancel();
+        server_.metrics_.CountAuthFailure(ScopeName(scope));
+        server_.metrics_.CountRequest("unauthorized", 401, 0.0);
+        return Send(Unauthorized(scope), 11, /*keep_alive=*/false, /*head=*/false,
+                    /*linger=*/true);
+      }
+    }
     if (guarded && server_.draining_.load()) {
       server_.metrics_.CountLimitHit(Limit::kDraining);
       return Refuse("the server is shutting down; retry (another instance)", kRetryAfterDraining);

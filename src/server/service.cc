@@ -49,13 +49,6 @@ void LogRestore(const std::string& path, const state::SnapshotRestoreReport& r) 
       path, r.wall_time, r.down_seconds, r.models, r.events, r.alerts, r.counters, r.elapsed_ms);
 }
 
-HttpResponse Unauthorized(Scope scope) {
-  HttpResponse r = ErrorResponse(
-      401, "missing or wrong bearer token for " + std::string(ScopeName(scope)) + " endpoints");
-  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"modelmon\"");
-  return r;
-}
-
 HttpResponse MethodNotAllowed(const std::string& allow) {
   HttpResponse r = ErrorResponse(405, "method not allowed; use " + allow);
   r.headers.emplace_back("Allow", allow);

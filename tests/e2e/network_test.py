@@ -326,6 +326,44 @@ class AdmissionTest(TempDirTest):
         self.assertEqual(metric(samples, 'modelmon_inflight_bytes'), 0)
         self.assertEqual(d.stop(), 0)
 
+    def test_unauthenticated_bodies_get_401_before_reserving_the_budget(self):
+        # Tokens are checked on the head: clients without the token never reserve admission
+        # budget, so they cannot lock authenticated ingest out (with 503) until the timeout.
+        token = 'ingest-token-0123456789'
+        d = self.start('  max_inflight_bytes: 100000\n  auth: {ingest_token: "%s"}\n' % token)
+        client = Client(d.port)
+        heads = []
+        for _ in range(8):
+            s = self.connect(d.port)
+            s.sendall(post_head('/v1/predictions', 60000))  # The head only, no body byte.
+            heads.append(s)
+        for s in heads:
+            status, headers, data = read_response(s)
+            self.assertEqual(status, 401)
+            self.assertEqual(headers.get('www-authenticate'), 'Bearer realm="modelmon"')
+            self.assertEqual(headers.get('connection'), 'close')
+            self.assertIn('bearer token for ingest', json.loads(data)['error'])
+        # A token in a chunked trailer never authenticates (only the head is checked).
+        small = json.dumps(event(1.0, 1.0, 'x', 2)).encode()
+        trailer = self.connect(d.port)
+        trailer.sendall(b'POST /v1/predictions HTTP/1.1\r\nHost: x\r\nContent-Type: '
+                        b'application/json\r\nTransfer-Encoding: chunked\r\n\r\n' +
+                        b'%x\r\n' % len(small) + small + b'\r\n0\r\n' +
+                        b'Authorization: Bearer ' + token.encode() + b'\r\n\r\n')
+        self.assertEqual(read_response(trailer)[0], 401)
+        body = padded_event(60000, 1)
+        ok = self.connect(d.port)
+        ok.sendall(post_head('/v1/predictions', len(body),
+                             'Authorization: Bearer %s\r\nConnection: close\r\n' % token) + body)
+        status, _, data = read_response(ok)
+        self.assertEqual((status, json.loads(data)['accepted']), (200, 1))
+        samples = client.samples()
+        self.assertEqual(metric(samples, 'modelmon_auth_failures_total', scope='ingest'), 9)
+        self.assertEqual(metric(samples, 'modelmon_limit_hits_total', limit='inflight_bytes'), 0)
+        self.assertEqual(metric(samples, 'modelmon_http_requests_total', handler='unauthorized',
+                                code='401'), 9)
+        self.assertEqual(d.stop(), 0)
+
     def test_request_count_budget_and_reads_stay_open(self):
         d = self.start('  max_inflight_requests: 2\n')
         client = Client(d.port)
