@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace modelmon::performance::testing {
@@ -26,6 +27,18 @@ inline ::testing::AssertionResult Close(double expected, double actual) {
   return ::testing::AssertionFailure()
          << "expected " << expected << ", got " << actual << " (difference " << actual - expected
          << ", tolerance " << tolerance << ")";
+}
+
+// An optional metric against its fixture value: absent where the fixture has null, otherwise
+// Close() to it. `what` names the metric in the failure message.
+inline void ExpectOptional(const nlohmann::json& expected, const std::optional<double>& actual,
+                           const char* what) {
+  if (expected.is_null()) {
+    EXPECT_FALSE(actual.has_value()) << what;
+  } else {
+    ASSERT_TRUE(actual.has_value()) << what;
+    EXPECT_TRUE(Close(expected.get<double>(), *actual)) << what;
+  }
 }
 
 }  // namespace modelmon::performance::testing

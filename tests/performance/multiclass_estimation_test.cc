@@ -15,16 +15,7 @@ namespace modelmon::performance {
 namespace {
 
 using testing::Close;
-
-void ExpectOptional(const nlohmann::json& expected, const std::optional<double>& actual,
-                    const char* what) {
-  if (expected.is_null()) {
-    EXPECT_FALSE(actual.has_value()) << what;
-  } else {
-    ASSERT_TRUE(actual.has_value()) << what;
-    EXPECT_TRUE(Close(expected.get<double>(), *actual)) << what;
-  }
-}
+using testing::ExpectOptional;
 
 using Rows = std::vector<std::vector<double>>;
 
