@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (fuzz/, clang-14) in build/fuzz and runs each one on a working copy
 # of its seed corpus. Usage: scripts/fuzz.sh [--ci] [target...]
 #   --ci     30 seconds per target (default: 10 minutes per target)
-#   target   event_parser, config or service (default: all three)
+#   target   event_parser, config, service or http_framing (default: all)
 # Exits non-zero when any target reports a crash, leak, timeout, out-of-memory or sanitizer error;
 # the reproducer is left in build/fuzz/artifacts/ and the full output in build/fuzz/logs/.
 set -euo pipefail
@@ -14,7 +14,7 @@ if [ "${1:-}" = "--ci" ]; then
   shift
 fi
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(event_parser config service); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(event_parser config service http_framing); fi
 
 scripts/install-deps.sh
 build=build/fuzz
@@ -29,6 +29,7 @@ failed=()
 for target in "${targets[@]}"; do
   case "$target" in
     config) dict=fuzz/yaml.dict ;;
+    http_framing) dict=fuzz/http.dict ;;
     *) dict=fuzz/json.dict ;;
   esac
   corpus="$build/corpus/$target"

@@ -28,13 +28,19 @@ struct TlsConfig {
 
 struct ServerConfig {
   std::string listen_address = "127.0.0.1";
-  uint16_t port = 8080;                               // 0 binds an ephemeral port.
-  int threads = 2;                                    // 1..64
-  size_t max_body_bytes = 8u << 20;                   // 413 above this.
-  size_t max_header_bytes = 8u << 10;                 // 431 above this.
-  size_t max_batch_events = 10000;                    // 413 above this many events in one request.
-  size_t max_connections = 1024;                      // Further connections are closed at accept.
-  std::chrono::milliseconds request_timeout{10000};   // Whole-request read deadline (408).
+  uint16_t port = 8080;                // 0 binds an ephemeral port.
+  int threads = 2;                     // 1..64
+  size_t max_body_bytes = 8u << 20;    // 413 above this.
+  size_t max_header_bytes = 8u << 10;  // 431 above this.
+  size_t max_batch_events = 10000;     // 413 above this many events in one request.
+  // At the cap, a new connection closes the connection idle longest (between requests, before its
+  // first complete request head, or lingering after an error); with none, it is closed at accept.
+  size_t max_connections = 1024;
+  std::chrono::milliseconds request_timeout{10000};  // Whole-request read deadline (408).
+  // A connection must complete a request head (TLS handshake included) within this long of its
+  // accept, and a keep-alive request within this long of its first byte; else it is closed (408
+  // when some of the head arrived). The effective deadline is min(header_timeout, request_timeout).
+  std::chrono::milliseconds header_timeout{5000};
   std::chrono::milliseconds idle_timeout{75000};      // Keep-alive idle limit.
   std::chrono::milliseconds shutdown_timeout{20000};  // Drain limit after SIGTERM.
   // Admission of requests that carry a body or reach ingest/admin endpoints: at most this many in

@@ -90,8 +90,8 @@ void ReadServer(YamlReader& y, const YAML::Node& node, ServerConfig* s) {
   }
   y.CheckKeys(node, path,
               {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_batch_events",
-               "max_connections", "request_timeout", "idle_timeout", "shutdown_timeout", "auth",
-               "max_inflight_requests", "max_inflight_bytes", "tls"});
+               "max_connections", "request_timeout", "header_timeout", "idle_timeout",
+               "shutdown_timeout", "auth", "max_inflight_requests", "max_inflight_bytes", "tls"});
   if (node["auth"]) ReadAuth(y, node["auth"], s);
   if (node["tls"]) ReadTls(y, node["tls"], &s->tls);
   if (node["listen"]) {
@@ -138,6 +138,7 @@ void ReadServer(YamlReader& y, const YAML::Node& node, ServerConfig* s) {
     if (auto v = y.Duration(node[key], Join(path, key))) *out = *v;
   };
   duration("request_timeout", &s->request_timeout);
+  duration("header_timeout", &s->header_timeout);
   duration("idle_timeout", &s->idle_timeout);
   duration("shutdown_timeout", &s->shutdown_timeout);
 }

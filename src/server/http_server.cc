@@ -24,6 +24,7 @@
 
 #include "server/auth.h"
 #include "server/limits.h"
+#include "server/request_framing.h"
 #include "server/routes.h"
 
 namespace modelmon::server {
@@ -64,19 +65,66 @@ const char* HandshakeFailureReason(const beast::error_code& ec) {
   return "protocol";
 }
 
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 // What HttpServer needs from a connection of either stream type. Methods may be called from any
 // thread; they post to the connection's strand.
+//
+// Eviction: a connection is evictable while it holds no request (before its first complete
+// request head, between keep-alive requests, or lingering after an error). evictable_since_ holds
+// when it became so (steady-clock nanoseconds), kBusy while a request is being served, or
+// kEvicting once HttpServer claimed it; the claim and the connection's own transitions are
+// compare-exchanges, so a claimed connection never starts serving a request.
 class SessionBase {
  public:
+  static constexpr int64_t kBusy = INT64_MAX;
+  static constexpr int64_t kEvicting = INT64_MIN;
+
+  SessionBase() : evictable_since_(SteadyNanos()) {}
   virtual ~SessionBase() = default;
+
+  // kBusy, kEvicting, or when the connection became evictable.
+  int64_t evictable_since() const { return evictable_since_.load(std::memory_order_acquire); }
+  // True when this call claimed the connection, evictable since `since`, for eviction: the caller
+  // then calls Evict(). False when it changed in between.
+  bool Claim(int64_t since) {
+    return since != kBusy && since != kEvicting &&
+           evictable_since_.compare_exchange_strong(since, kEvicting, std::memory_order_acq_rel);
+  }
+  // After a successful Claim(): closes the connection (on its strand).
+  virtual void Evict() = 0;
   // A drain began: a keep-alive connection waiting for its next request closes now.
   virtual void NotifyDrain() = 0;
   // The listener closed: close now, or after the response being written.
   virtual void NotifyStop() = 0;
   // Close now, whatever the connection is doing.
   virtual void ForceClose() = 0;
+
+ protected:
+  // Becomes evictable from `since` unless already claimed.
+  void SetEvictable(int64_t since) {
+    int64_t v = evictable_since_.load(std::memory_order_acquire);
+    while (v != kEvicting &&
+           !evictable_since_.compare_exchange_weak(v, since, std::memory_order_acq_rel)) {
+    }
+  }
+  // Leaves the evictable state to serve a request; false when already claimed (close instead).
+  bool SetBusy() {
+    int64_t v = evictable_since_.load(std::memory_order_acquire);
+    for (;;) {
+      if (v == kEvicting) return false;
+      if (evictable_since_.compare_exchange_weak(v, kBusy, std::memory_order_acq_rel)) return true;
+    }
+  }
+
+ private:
+  std::atomic<int64_t> evictable_since_;
 };
 
 // One connection over Stream (PlainStream or TlsStream). Every handler runs on the connection's
@@ -94,7 +142,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         server_(server),
         config_(server.config_),
         buffer_(std::max(kMinReadAhead, config_.max_header_bytes + 4096)),
-        request_timer_(stream_.get_executor()) {
+        request_timer_(stream_.get_executor()),
+        head_timeout_(std::min(config_.header_timeout, config_.request_timeout)),
+        head_deadline_(std::chrono::steady_clock::now() + head_timeout_) {
     chunk_header_ = [this](std::uint64_t size, beast::string_view, beast::error_code& ec) {
       OnChunkHeader(size, ec);
     };
@@ -137,15 +187,19 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     });
   }
 
+  void Evict() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Close(); });
+  }
+
  private:
   enum class State { kIdle, kReading, kWriting, kClosing, kClosed };
 
   beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
 
-  // TLS only: the handshake runs under the request timeout.
+  // TLS only: the handshake counts towards the first request head's deadline.
   void Handshake() {
     state_ = State::kReading;
-    Tcp().expires_after(config_.request_timeout);
+    Tcp().expires_at(head_deadline_);
     stream_.async_handshake(
         ssl::stream_base::server,
         [self = this->shared_from_this()](beast::error_code ec) { self->OnHandshake(ec); });
@@ -174,34 +228,38 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         });
   }
 
-  // Waits for the first byte of the next request under the idle timeout.
+  // Waits for the first byte of the next request: on a new connection under the head deadline
+  // (counted as a header timeout when it passes), between keep-alive requests under the idle
+  // timeout.
   void WaitForRequest() {
     state_ = State::kIdle;
     if (stop_ || server_.stopping_.load() || (server_.draining_.load() && requests_ > 0)) {
       return Close();
     }
+    if (requests_ > 0) SetEvictable(SteadyNanos());
     if (buffer_.size() > 0) return ReadHeader();  // Pipelined bytes already here.
-    Tcp().expires_after(config_.idle_timeout);
+    if (requests_ == 0) {
+      Tcp().expires_at(head_deadline_);
+    } else {
+      Tcp().expires_after(config_.idle_timeout);
+    }
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                              if (ec) return self->Close();
+                              if (ec) {
+                                if (ec == beast::error::timeout && self->requests_ == 0) {
+                                  self->server_.metrics_.CountLimitHit(Limit::kHeaderTimeout);
+                                }
+                                return self->Close();
+                              }
                               self->buffer_.commit(n);
                               self->ReadHeader();
                             });
   }
 
-  // Reads a request's header, then (after admission) its body, all under one deadline. The
-  // deadline cancels the read rather than closing the socket, so that 408 can still be sent.
-  void ReadHeader() {
-    state_ = State::kReading;
-    ++requests_;
-    parser_.emplace();
-    parser_->body_limit(config_.max_body_bytes);
-    parser_->header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
-    parser_->on_chunk_header(chunk_header_);
-    Tcp().expires_never();
-    timed_out_ = false;
-    request_timer_.expires_after(config_.request_timeout);
+  // Arms the read deadline of the current request: on expiry the read is cancelled (not the
+  // socket closed) so that 408 can still be sent.
+  void ArmReadTimer(std::chrono::steady_clock::time_point deadline) {
+    request_timer_.expires_at(deadline);
     request_timer_.async_wait(
         [self = this->shared_from_this(), request = requests_](beast::error_code ec) {
           if (ec || self->state_ != State::kReading || self->requests_ != request) return;
@@ -209,6 +267,23 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
           beast::error_code ignored;
           self->Tcp().socket().cancel(ignored);
         });
+  }
+
+  // Reads a request's head under the head deadline, then (after admission) its body, the whole
+  // request under the request deadline.
+  void ReadHeader() {
+    state_ = State::kReading;
+    const auto now = std::chrono::steady_clock::now();
+    if (requests_ > 0) head_deadline_ = now + head_timeout_;  // The first's runs from accept.
+    request_deadline_ = now + config_.request_timeout;
+    ++requests_;
+    parser_.emplace();
+    ConfigureRequestParser(*parser_, config_.max_header_bytes, config_.max_body_bytes);
+    parser_->on_chunk_header(chunk_header_);
+    Tcp().expires_never();
+    timed_out_ = false;
+    in_head_ = true;
+    ArmReadTimer(std::min(head_deadline_, request_deadline_));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                               self->OnHeader(ec);
@@ -217,7 +292,21 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
+    in_head_ = false;
+    if (!SetBusy()) return Close();  // Evicted while its head arrived.
     const auto& req = parser_->get();
+    if (auto rejection = CheckRequestHead(req)) {
+      request_timer_.cancel();
+      server_.metrics_.CountLimitHit(Limit::kMalformedRequest);
+      return SendError(rejection->status, rejection->message);
+    }
+    // What the handler sees of the head is taken now: trailer fields, which the parser merges into
+    // the message later, never supply authentication, a content type or connection options.
+    const auto content_type = req[http::field::content_type];
+    head_content_type_.assign(content_type.data(), content_type.size());
+    const auto authorization = req[http::field::authorization];
+    head_authorization_.assign(authorization.data(), authorization.size());
+    head_keep_alive_ = req.keep_alive();
     const auto target = req.target();
     const Scope scope = ScopeOf(std::string_view(target.data(), target.size()));
     const bool guarded = scope == Scope::kIngest || scope == Scope::kAdmin;
@@ -226,9 +315,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if ((guarded || has_body) && scope != Scope::kHealth) {
       // The token is checked on the head, before any admission budget is reserved or a body byte
       // read, so unauthenticated clients cannot exhaust the budget of authenticated ones.
-      const auto authorization = req[http::field::authorization];
-      if (!BearerAuthorized(std::string_view(authorization.data(), authorization.size()),
-                            TokenFor(config_, scope))) {
+      if (!BearerAuthorized(head_authorization_, TokenFor(config_, scope))) {
         request_timer_.cancel();
         server_.metrics_.CountAuthFailure(ScopeName(scope));
         server_.metrics_.CountRequest("unauthorized", 401, 0.0);
@@ -257,6 +344,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       }
     }
     if (parser_->is_done()) return OnRead({});
+    ArmReadTimer(request_deadline_);  // The body under the whole request's deadline.
     const auto expect = req[http::field::expect];
     if (beast::iequals(expect, "100-continue")) {
       // Admitted: now invite the body (clients that wait for this never send a refused body).
@@ -290,11 +378,16 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void OnReadError(beast::error_code ec) {
+    if (state_ == State::kClosed) return;  // Evicted or stopped: the socket is gone.
     request_timer_.cancel();
     if (budget_exceeded_) {
       budget_exceeded_ = false;
       server_.metrics_.CountLimitHit(Limit::kInflightBytes);
       return Refuse("too many request body bytes in flight; retry later", kRetryAfterBusy);
+    }
+    if (timed_out_ && in_head_) {
+      server_.metrics_.CountLimitHit(Limit::kHeaderTimeout);
+      return SendError(408, "request head not received in time");
     }
     if (timed_out_) {
       server_.metrics_.CountLimitHit(Limit::kRequestTimeout);
@@ -333,13 +426,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.method = std::string_view(method.data(), method.size());
     const auto target = req.target();
     request.target = std::string_view(target.data(), target.size());
-    const auto content_type = req[http::field::content_type];
-    request.content_type = std::string_view(content_type.data(), content_type.size());
-    const auto authorization = req[http::field::authorization];
-    request.authorization = std::string_view(authorization.data(), authorization.size());
+    request.content_type = head_content_type_;
+    request.authorization = head_authorization_;
     request.body = req.body();
     HttpResponse response = server_.service_.Handle(request);
-    const bool keep_alive = req.keep_alive() && !stop_ && !server_.draining_.load();
+    const bool keep_alive = head_keep_alive_ && !stop_ && !server_.draining_.load();
     const unsigned version = req.version();
     const bool head = req.method() == http::verb::head;
     // The body is handled: free it and its reservation before the response is written.
@@ -400,6 +491,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // reads the response instead of a connection reset. TCP level, also under TLS.
   void LingerClose() {
     state_ = State::kClosing;
+    SetEvictable(0);  // The first to go at the connection cap.
     beast::error_code ignored;
     Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
     Tcp().expires_after(kLingerTime);
@@ -433,7 +525,16 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   const ServerConfig& config_;
   beast::flat_buffer buffer_;
   net::steady_timer request_timer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  const std::chrono::milliseconds head_timeout_;  // min(header_timeout, request_timeout).
+  // The current (or next, on a new connection) request head must be complete by head_deadline_,
+  // the whole request by request_deadline_.
+  std::chrono::steady_clock::time_point head_deadline_;
+  std::chrono::steady_clock::time_point request_deadline_;
+  std::optional<RequestParser> parser_;
+  // Fields of the current request's head, copied when it is complete.
+  std::string head_content_type_;
+  std::string head_authorization_;
+  bool head_keep_alive_ = false;
   std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> chunk_header_;
   State state_ = State::kIdle;
   uint64_t requests_ = 0;  // Requests started on this connection.
@@ -441,6 +542,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   size_t reserved_ = 0;    // Body bytes reserved in the server's budget.
   bool budget_exceeded_ = false;
   bool timed_out_ = false;
+  bool in_head_ = false;  // Reading a request head.
   bool stop_ = false;
   size_t linger_bytes_ = 0;
 };
@@ -530,7 +632,7 @@ void HttpServer::DoAccept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-      if (active_.load() >= config_.max_connections) {
+      if (active_.load() >= config_.max_connections && !EvictIdlest()) {
         metrics_.CountLimitHit(Limit::kConnections);
         beast::error_code ignored;
         socket.close(ignored);
@@ -559,6 +661,29 @@ void HttpServer::Register(const std::shared_ptr<SessionBase>& session) {
 }
 
 void HttpServer::Unregister() { --active_; }
+
+bool HttpServer::EvictIdlest() {
+  // A claim fails only when the chosen connection changed state meanwhile: look again, a bounded
+  // number of times.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    std::shared_ptr<SessionBase> idlest;
+    int64_t since = SessionBase::kBusy;
+    for (auto& s : LiveSessions()) {
+      const int64_t t = s->evictable_since();
+      if (t != SessionBase::kEvicting && t < since) {
+        since = t;
+        idlest = std::move(s);
+      }
+    }
+    if (!idlest) return false;
+    if (idlest->Claim(since)) {
+      metrics_.CountLimitHit(Limit::kEvicted);
+      idlest->Evict();
+      return true;
+    }
+  }
+  return false;
+}
 
 std::vector<std::shared_ptr<SessionBase>> HttpServer::LiveSessions() {
   std::vector<std::shared_ptr<SessionBase>> live;

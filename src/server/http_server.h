@@ -29,10 +29,14 @@ class Session;
 // HTTP/1.1 server, plain or TLS (server.tls), one Session per connection on its own strand. A
 // connection handles one request at a time: it reads the next request only after the response to
 // the previous one is written, and reads ahead at most max(64 KiB, max_header_bytes + 4 KiB).
-// Limits: idle timeout before a request's first byte, one read deadline for the whole request
-// (TLS handshake included), body/header/connection limits, and an admission budget shared by all
-// connections (server.max_inflight_requests / max_inflight_bytes) for requests with a body or to
-// ingest/admin endpoints. Every refusal answers a JSON error and is counted in
+// Limits: a head deadline (server.header_timeout: a new connection's TLS handshake and first
+// request head, a keep-alive request's head from its first byte), an idle timeout between
+// keep-alive requests, one read deadline for the whole request, body/header limits, a connection
+// cap at which the connection idle longest is closed to admit a new one (so probes and scrapes get
+// through a flood of silent connections), and an admission budget shared by all connections
+// (server.max_inflight_requests / max_inflight_bytes) for requests with a body or to ingest/admin
+// endpoints. Request framing is exactly RFC 9112's (request_framing.h): anything else is refused
+// and the connection closed. Every refusal answers a JSON error and is counted in
 // Service::server_metrics().
 //
 // Lifecycle: Listen(), Start(); on shutdown Drain() (keep serving reads, refuse new ingest/admin
@@ -73,6 +77,9 @@ class HttpServer {
   void DoAccept();
   void Register(const std::shared_ptr<SessionBase>& session);
   void Unregister();
+  // At the connection cap: claims and closes the live connection evictable longest (see
+  // SessionBase). False when none is evictable.
+  bool EvictIdlest();
   std::vector<std::shared_ptr<SessionBase>> LiveSessions();
   // Admission budget. Admit() reserves one request and `bytes`; Grow() reserves more bytes for an
   // admitted request (chunked bodies), false when that would exceed the budget (nothing reserved).

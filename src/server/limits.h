@@ -14,7 +14,10 @@ enum class Limit {
   kHeaderBytes,       // 431: the headers exceed server.max_header_bytes.
   kBatchEvents,       // 413: a batch holds more than server.max_batch_events events.
   kRequestTimeout,    // 408: the request was not received within server.request_timeout.
-  kConnections,       // A connection closed at once: server.max_connections are open.
+  kHeaderTimeout,     // No complete request head within server.header_timeout: closed (408 if
+                      // part of a head arrived).
+  kConnections,       // A connection closed at once: server.max_connections are busy.
+  kEvicted,           // An idle connection closed to make room for a new one at the cap.
   kMalformedRequest,  // 400: the bytes are not an HTTP/1.1 request.
   kInflightRequests,  // 503: server.max_inflight_requests are admitted.
   kInflightBytes,     // 503: server.max_inflight_bytes are reserved.
@@ -22,9 +25,9 @@ enum class Limit {
 };
 
 // Every limit, in declaration order: the series exported at zero from the start.
-inline constexpr std::array<Limit, 9> kAllLimits = {
-    Limit::kBodyBytes,        Limit::kHeaderBytes,   Limit::kBatchEvents,
-    Limit::kRequestTimeout,   Limit::kConnections,   Limit::kMalformedRequest,
+inline constexpr std::array<Limit, 11> kAllLimits = {
+    Limit::kBodyBytes,        Limit::kHeaderBytes,   Limit::kBatchEvents, Limit::kRequestTimeout,
+    Limit::kHeaderTimeout,    Limit::kConnections,   Limit::kEvicted,     Limit::kMalformedRequest,
     Limit::kInflightRequests, Limit::kInflightBytes, Limit::kDraining};
 
 // The label value of `limit`, e.g. "body_bytes". The result is a static string.
@@ -38,8 +41,12 @@ constexpr std::string_view LimitName(Limit limit) {
       return "batch_events";
     case Limit::kRequestTimeout:
       return "request_timeout";
+    case Limit::kHeaderTimeout:
+      return "header_timeout";
     case Limit::kConnections:
       return "connections";
+    case Limit::kEvicted:
+      return "connections_evicted";
     case Limit::kMalformedRequest:
       return "malformed_request";
     case Limit::kInflightRequests:

@@ -399,8 +399,10 @@ class LimitsTest(TempDirTest):
         s2.sendall(post_head('/v1/predictions', 100) + b'{')  # The body never ends.
         self.assertEqual(read_response(s2)[0], 408)
         client = Client(d.port)
-        self.assertEqual(
-            metric(client.samples(), 'modelmon_limit_hits_total', limit='request_timeout'), 2)
+        samples = client.samples()
+        # The head deadline is min(header_timeout, request_timeout).
+        self.assertEqual(metric(samples, 'modelmon_limit_hits_total', limit='header_timeout'), 1)
+        self.assertEqual(metric(samples, 'modelmon_limit_hits_total', limit='request_timeout'), 1)
         wait_until(lambda: metric(client.samples(), 'modelmon_inflight_requests') == 0,
                    'the timed-out request to release its slot')
 
@@ -418,12 +420,15 @@ class LimitsTest(TempDirTest):
         self.assertEqual(metric(samples, 'modelmon_limit_hits_total', limit='header_bytes'), 1)
         self.assertEqual(metric(samples, 'modelmon_limit_hits_total', limit='malformed_request'), 1)
 
-    def test_connection_limit_closes_further_connections(self):
+    def test_connection_limit_closes_further_connections_when_none_is_idle(self):
         d = self.start('  max_connections: 2\n')
         held = [self.connect(d.port) for _ in range(2)]
-        for s in held:  # A request on each so both are surely accepted.
+        for s in held:  # A request on each so both are surely accepted...
             s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
             self.assertEqual(read_response(s)[0], 200)
+        for s in held:  # ...then one being served (its body awaited, 100 Continue): not evictable.
+            s.sendall(post_head('/v1/predictions', 100, 'Expect: 100-continue\r\n'))
+            self.assertEqual(s.recv(100), b'HTTP/1.1 100 Continue\r\n\r\n')
         extra = self.connect(d.port)
         try:
             extra.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
@@ -472,6 +477,145 @@ class LimitsTest(TempDirTest):
             received += chunk
         self.assertEqual(re.findall(rb'HTTP/1\.1 (\d{3}) ', received), [b'200', b'200', b'404'])
 
+
+
+def read_all(sock):
+    """Every byte until the server closes the connection (or resets it)."""
+    received = b''
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return received
+            received += chunk
+    except ConnectionResetError:
+        return received
+
+
+class FramingTest(TempDirTest):
+    """Request framing is exactly RFC 9112's: anything else is refused and the connection closed,
+    so no byte after it is executed as a request (no request smuggling)."""
+
+    def test_ambiguous_framing_is_refused_and_nothing_after_it_runs(self):
+        d = self.start()
+        smuggled = json.dumps(event(1.0, 1.0, 'x', 99)).encode()
+        next_request = post_head('/v1/predictions', len(smuggled)) + smuggled
+        cases = [
+            ('Transfer-Encoding: gzip\r\n', 400),
+            ('Transfer-Encoding: identity\r\n', 400),
+            ('Transfer-Encoding: chunked, gzip\r\n', 400),
+            ('Transfer-Encoding: gzip, chunked\r\n', 501),
+            ('Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n', 400),
+            ('Transfer-Encoding: chunked\r\nContent-Length: 5\r\n', 400),
+            ('Content-Length: 5, 5\r\n', 400),
+            ('Content-Length: 5\r\nContent-Length: 5\r\n', 400),
+        ]
+        for framing, status in cases:
+            with self.subTest(framing=framing):
+                s = self.connect(d.port)
+                s.sendall(('POST /v1/predictions HTTP/1.1\r\nHost: x\r\n'
+                           'Content-Type: application/json\r\n%s\r\n' % framing).encode() +
+                          b'0\r\n\r\n' + next_request)
+                received = read_all(s)
+                self.assertEqual(re.findall(rb'HTTP/1\.1 (\d{3}) ', received),
+                                 [str(status).encode()], received)
+                self.assertIn(b'Connection: close', received)
+        samples = Client(d.port).samples()
+        self.assertEqual(metric(samples, 'modelmon_events_total', model='fraud',
+                                kind='prediction'), 0)
+        self.assertEqual(metric(samples, 'modelmon_limit_hits_total', limit='malformed_request'),
+                         len(cases))
+
+    def test_host_is_required_once_in_http_1_1(self):
+        d = self.start()
+        for head, status in [(b'GET /healthz HTTP/1.1\r\n\r\n', 400),
+                             (b'GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400),
+                             (b'GET /healthz HTTP/1.0\r\n\r\n', 200),
+                             (b'GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n', 200)]:
+            with self.subTest(head=head):
+                s = self.connect(d.port)
+                s.sendall(head)
+                self.assertEqual(read_response(s)[0], status)
+
+    def test_trailers_never_supply_the_content_type(self):
+        d = self.start()
+        body = json.dumps(event(1.0, 1.0, 'x', 1)).encode()
+        s = self.connect(d.port)
+        # No Content-Type in the head (JSON is assumed); one in the trailer that would get 415.
+        s.sendall(b'POST /v1/predictions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n'
+                  b'\r\n' + b'%x\r\n' % len(body) + body +
+                  b'\r\n0\r\nContent-Type: text/plain\r\n\r\n')
+        status, _, data = read_response(s)
+        self.assertEqual((status, json.loads(data)['accepted']), (200, 1))
+        s = self.connect(d.port)
+        s.sendall(post_head('/v1/predictions', len(body)).replace(b'application/json', b'text/plain') +
+                  body)
+        self.assertEqual(read_response(s)[0], 415)  # The same type in the head is refused.
+
+
+class SilentConnectionTest(TempDirTest):
+    """Connections that send nothing cannot lock probes and scrapes out."""
+
+    def test_a_connection_without_a_request_head_goes_at_the_head_deadline(self):
+        d = self.start('  header_timeout: 300ms\n')
+        silent = [self.connect(d.port) for _ in range(3)]
+        partial = self.connect(d.port)
+        partial.sendall(b'GET /healthz HTTP/1.1\r\nHost:')
+        start = time.monotonic()
+        for s in silent:
+            self.assertEqual(read_all(s), b'')
+        status, _, data = read_response(partial)
+        self.assertEqual(status, 408)
+        self.assertIn('head', json.loads(data)['error'])
+        self.assertLess(time.monotonic() - start, 5)
+        samples = Client(d.port).samples()
+        self.assertEqual(metric(samples, 'modelmon_limit_hits_total', limit='header_timeout'), 4)
+
+    def test_keep_alive_connections_keep_the_idle_timeout(self):
+        d = self.start('  header_timeout: 200ms\n')
+        s = self.connect(d.port)
+        s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+        self.assertEqual(read_response(s)[0], 200)
+        # Idle between requests for longer than the head deadline: still open.
+        s.settimeout(0.6)
+        with self.assertRaises(socket.timeout):
+            s.recv(1)
+        s.settimeout(10)
+        s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+        self.assertEqual(read_response(s)[0], 200)
+
+    def flood_then_probe(self, port, count, probe):
+        flood = [self.connect(port) for _ in range(count)]
+        for _ in range(5):
+            start = time.monotonic()
+            self.assertEqual(probe('/healthz')[0], 200)
+            self.assertEqual(probe('/metrics')[0], 200)
+            self.assertLess(time.monotonic() - start, 5)
+        return flood
+
+    def test_probes_get_through_a_flood_of_silent_connections(self):
+        # The head deadline is long: eviction at the cap, not the deadline, lets the probes in.
+        d = self.start('  max_connections: 40\n  header_timeout: 60s\n')
+        keep_alive = self.connect(d.port)  # Idle longest: evicted first.
+        keep_alive.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+        self.assertEqual(read_response(keep_alive)[0], 200)
+        client = Client(d.port)
+        self.flood_then_probe(d.port, 60, lambda path: client.request('GET', path))
+        self.assertEqual(read_all(keep_alive), b'')
+        samples = client.samples()
+        self.assertGreaterEqual(
+            metric(samples, 'modelmon_limit_hits_total', limit='connections_evicted'), 20)
+        self.assertEqual(metric(samples, 'modelmon_limit_hits_total', limit='connections'), 0)
+
+    def test_probes_get_through_a_flood_of_silent_tls_connections(self):
+        cert, key = self_signed(self.tmp.name, 'server')
+        d = self.start('  max_connections: 40\n  header_timeout: 60s\n'
+                       '  tls: {cert_file: "%s", key_file: "%s"}\n' % (cert, key))
+        client = Client(d.port, ssl.create_default_context(cafile=cert))
+        flood = self.flood_then_probe(d.port, 60, lambda path: client.request('GET', path))
+        for s in flood[:10]:  # A stalled handshake counts as silent too.
+            s.sendall(b'\x16\x03\x01')
+        self.assertEqual(client.request('GET', '/healthz')[0], 200)
 
 if __name__ == '__main__':
     parser = argparse.ArgumentParser()
