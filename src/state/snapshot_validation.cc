@@ -125,7 +125,7 @@ void CheckModel(Checker& k, const ModelSnapshot& m, size_t index) {
   }
   std::set<std::string_view> versions;
   for (const std::string& v : m.versions) {
-    if (!k.Text(v, 1, kMaxSnapshotVersionBytes, model + " version")) return;
+    if (!k.Text(v, 0, kMaxSnapshotVersionBytes, model + " version")) return;
     if (!k.Check(versions.insert(v).second, model + " version", "listed twice")) return;
   }
   std::set<std::string_view> ids;
@@ -133,7 +133,7 @@ void CheckModel(Checker& k, const ModelSnapshot& m, size_t index) {
     const std::string pw = model + " pending prediction";
     if (!k.Text(p.id, 1, kMaxSnapshotIdBytes, pw + " id")) return;
     if (!k.Check(ids.insert(p.id).second, pw + " id", "listed twice")) return;
-    if (!k.Text(p.prediction.version, 1, kMaxSnapshotVersionBytes, pw + " version")) return;
+    if (!k.Text(p.prediction.version, 0, kMaxSnapshotVersionBytes, pw + " version")) return;
     if (!k.Finite(p.prediction.predicted_value, pw + " value")) return;
     if (!k.FiniteOrNan(p.prediction.score, pw + " score")) return;
     for (double s : p.prediction.class_scores) {
@@ -163,7 +163,7 @@ void CheckModel(Checker& k, const ModelSnapshot& m, size_t index) {
   std::set<std::string_view> windows;
   for (const auto& [version, pairs] : m.performance) {
     const std::string ww = model + " performance window";
-    if (!k.Text(version, 1, kMaxSnapshotVersionBytes, ww)) return;
+    if (!k.Text(version, 0, kMaxSnapshotVersionBytes, ww)) return;
     if (!k.Check(windows.insert(version).second, ww, "listed twice")) return;
     for (const JoinedPairSnapshot& p : pairs) {
       if (!k.FiniteOrNan(p.score, ww + " score") || !k.Finite(p.y_true, ww + " y_true") ||

@@ -17,7 +17,7 @@
 namespace modelmon::state {
 
 // Length caps, equal to the ingest parser's (ids, model_version, category values) and the
-// configuration's (names).
+// configuration's (names). A version may be empty: events without model_version have that one.
 inline constexpr size_t kMaxSnapshotIdBytes = 256;
 inline constexpr size_t kMaxSnapshotVersionBytes = 128;
 inline constexpr size_t kMaxSnapshotCategoryBytes = 1024;

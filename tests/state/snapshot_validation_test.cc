@@ -218,7 +218,9 @@ TEST_F(SnapshotValidationTest, InvalidBytesInNamesAndCategoriesAreRefused) {
   ExpectInvalid([](Snapshot& s) { s.models[0].name = "m\x01"; });
   ExpectInvalid([](Snapshot& s) { s.models[0].window_columns[1].names[0] = "a\xc0\xaf"; });
   ExpectInvalid([](Snapshot& s) { s.models[0].versions[0] = "v\xed\xa0\x80"; });
-  ExpectInvalid([](Snapshot& s) { s.models[0].pending_predictions[0].prediction.version = ""; });
+  ExpectInvalid([](Snapshot& s) {
+    s.models[0].pending_predictions[0].prediction.version = std::string(129, 'v');
+  });
   ExpectInvalid([](Snapshot& s) { s.counters[0].labels["bad label"] = "x"; });
   ExpectInvalid([](Snapshot& s) { s.counters[0].name = "modelmon_bogus"; });
   ExpectInvalid([](Snapshot& s) { s.models[0].reference_source = "somewhere"; });
