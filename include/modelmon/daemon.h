@@ -27,7 +27,8 @@ class Daemon {
   // The bound port (useful with port 0).
   virtual uint16_t port() const = 0;
   // Serves until shut down. handle_signals installs SIGTERM/SIGINT handlers for the duration.
-  // Returns the process exit code (0 after a graceful shutdown).
+  // Returns the process exit code: 0 after a graceful shutdown, 1 when the final state snapshot
+  // could not be written (logged at error level).
   virtual int Run(bool handle_signals) = 0;
   virtual void Shutdown() = 0;
 };

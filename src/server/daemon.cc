@@ -79,7 +79,10 @@ class DaemonImpl final : public Daemon {
     // A last evaluation so that the final state is consistent with everything accepted, then the
     // last snapshot of that state.
     service_->Evaluate();
-    service_->WriteSnapshot();
+    if (!service_->WriteFinalSnapshot()) {
+      spdlog::error("modelmon stopped without its final state snapshot");
+      return 1;
+    }
     spdlog::info("modelmon stopped");
     return 0;
   }

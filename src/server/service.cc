@@ -26,6 +26,8 @@ void LogRestore(const std::string& path, const state::SnapshotRestoreReport& r) 
     case Outcome::kUnreadable:
       spdlog::error("cannot read the state snapshot ({}): starting clean", r.error);
       return;
+    case Outcome::kNotRegular:
+      return;  // Create() refuses to start.
     case Outcome::kCorrupt:
       spdlog::error("state snapshot {} not restored ({}: {}); {}; starting clean", path, r.reason,
                     r.error, r.set_aside);
@@ -97,9 +99,14 @@ std::unique_ptr<Service> Service::Create(const Config& config, const Clock* cloc
   }
   service->snapshots_ = std::make_unique<state::SnapshotStore>(
       config, clock, service->registry_.get(), service->metrics_.get());
-  LogRestore(
-      service->snapshots_->path(),
-      service->snapshots_->Restore(service->models_, *service->parser_, service->alerting_.get()));
+  const state::SnapshotRestoreReport restore =
+      service->snapshots_->Restore(service->models_, *service->parser_, service->alerting_.get());
+  if (restore.outcome == state::SnapshotRestoreReport::Outcome::kNotRegular) {
+    // A FIFO or a device cannot hold a snapshot, and every write would try to replace it.
+    *error = "state.snapshot_path: " + restore.error;
+    return nullptr;
+  }
+  LogRestore(service->snapshots_->path(), restore);
   // Rejection reasons are known up front: export them at zero so rate() works from the start.
   for (const char* kind : {"prediction", "ground_truth"}) {
     for (size_t r = 0; r < static_cast<size_t>(ingest::RejectReason::kCount); ++r) {
@@ -123,6 +130,17 @@ bool Service::WriteSnapshot() {
   }
   if (r.recovered) spdlog::info("state snapshot written again to {}", snapshots_->path());
   return true;
+}
+
+bool Service::WriteFinalSnapshot() {
+  if (!snapshots_->enabled()) return true;
+  const state::SnapshotWriteReport r = snapshots_->Write(models_, *alerting_);
+  if (r.written) return true;
+  spdlog::error(
+      "final state snapshot not written to {}: {}; state accepted since the last snapshot is lost "
+      "and a restart restores an older one",
+      snapshots_->path(), r.error);
+  return false;
 }
 
 void Service::Evaluate() {

@@ -29,7 +29,8 @@ namespace modelmon::server {
 class Service {
  public:
   // Builds the models, loads file references and restores the snapshot. Returns null and sets
-  // *error when a reference file cannot be loaded. clock must outlive the service.
+  // *error when a reference file cannot be loaded or state.snapshot_path is not a regular file
+  // (a FIFO, a device). clock must outlive the service.
   static std::unique_ptr<Service> Create(const Config& config, const Clock* clock,
                                          std::string* error);
   ~Service();
@@ -47,6 +48,9 @@ class Service {
   // state::SnapshotStore::Write(). Failures are logged once per run of failures. Callers keep it
   // off request paths (the daemon calls it from its snapshot thread and once at shutdown).
   bool WriteSnapshot();
+  // The snapshot at shutdown: like WriteSnapshot(), but a failure is always logged at error level
+  // (naming the path and the cause). False when it failed: the caller exits non-zero.
+  bool WriteFinalSnapshot();
   // Whether state.snapshot_path is set: WriteSnapshot() does something.
   bool snapshots_enabled() const { return snapshots_->enabled(); }
 

@@ -128,10 +128,10 @@ DaemonMetrics::DaemonMetrics(metrics::Registry& r)
       snapshot_last_write(r.AddGauge("modelmon_snapshot_last_write_timestamp_seconds",
                                      "Unix time of the last state snapshot written.")),
       snapshot_bytes(r.AddGauge("modelmon_snapshot_bytes", "Size of the last state snapshot.")),
-      snapshot_restore_failures(
-          r.AddCounter("modelmon_snapshot_restore_failures_total",
-                       "Snapshots (reason corrupt, truncated, magic, version, checksum, io) or "
-                       "models (config_changed) not restored at start.")),
+      snapshot_restore_failures(r.AddCounter(
+          "modelmon_snapshot_restore_failures_total",
+          "Snapshots (reason corrupt, invalid, truncated, magic, version, checksum, io) or "
+          "models (config_changed) not restored at start.")),
       snapshot_restored_events(
           r.AddGauge("modelmon_snapshot_restored_events",
                      "Window events restored from the snapshot at start, by model.")) {}

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -109,6 +110,16 @@ class ModelState {
   // performance windows, learned baselines, version names), with ages relative to `now`. Copies
   // under the lock: O(window x columns + reference distinct values + pending + pairs).
   ModelSnapshot ExportSnapshot(std::chrono::steady_clock::time_point now) const LOCKS_EXCLUDED(mu_);
+  // The snapshots of `models`, in order, as one consistent cut: every model's lock is taken (in
+  // this order; nothing else holds two model locks, so this cannot deadlock), each model is
+  // exported, and `at_cut` runs while all the locks are still held. Every model counter is updated
+  // under its model's lock, so counters read by `at_cut` agree exactly with the exported states
+  // (e.g. predictions with an id = joined + pending + expired + evicted + duplicates). Ingest into
+  // every model waits for the whole copy. at_cut must not call into any ModelState.
+  static std::vector<ModelSnapshot> ExportSnapshots(
+      const std::vector<std::unique_ptr<ModelState>>& models,
+      std::chrono::steady_clock::time_point now, const std::function<void()>& at_cut)
+      MODELMON_THREAD_ANNOTATION(no_thread_safety_analysis);  // Locks a list of mutexes.
   // Replays a snapshot of this model (the caller checked its fingerprint) through the ordinary
   // paths: the reference (unless it came from the configured file, or the configured reference
   // changed), then the window, joins and pairs, with times now - downtime - age. Entries that do
@@ -128,6 +139,8 @@ class ModelState {
                       size_t evaluated_columns) const;
   void CountJoinResultLocked(const JoinStore::Result& result, bool prediction,
                              std::chrono::steady_clock::time_point now)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ModelSnapshot ExportSnapshotLocked(std::chrono::steady_clock::time_point now) const
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Window, reference and join sizes as they are now.
   void FillLiveSizesLocked(ModelStatus* status) const EXCLUSIVE_LOCKS_REQUIRED(mu_);

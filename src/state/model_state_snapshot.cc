@@ -1,6 +1,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "state/model_state.h"
 
@@ -15,12 +19,29 @@ int64_t AgeNs(std::chrono::steady_clock::time_point now, std::chrono::steady_clo
 }  // namespace
 
 ModelSnapshot ModelState::ExportSnapshot(std::chrono::steady_clock::time_point now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ExportSnapshotLocked(now);
+}
+
+std::vector<ModelSnapshot> ModelState::ExportSnapshots(
+    const std::vector<std::unique_ptr<ModelState>>& models,
+    std::chrono::steady_clock::time_point now, const std::function<void()>& at_cut) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(models.size());
+  for (const auto& model : models) locks.emplace_back(model->mu_);
+  std::vector<ModelSnapshot> out;
+  out.reserve(models.size());
+  for (const auto& model : models) out.push_back(model->ExportSnapshotLocked(now));
+  at_cut();
+  return out;
+}
+
+ModelSnapshot ModelState::ExportSnapshotLocked(std::chrono::steady_clock::time_point now) const {
   ModelSnapshot m;
   m.name = schema_->name();
   m.fingerprint = ModelFingerprint(*schema_);
   m.reference_key = ReferenceKey(schema_->config());
   const size_t num_columns = schema_->columns().size();
-  std::lock_guard<std::mutex> lock(mu_);
   if (columns_.has_reference()) {
     m.reference_source = reference_source_;
     SampleSnapshot& r = m.reference.emplace();

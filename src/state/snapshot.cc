@@ -5,6 +5,7 @@
 
 #include "common/checksum.h"
 #include "state/snapshot_codec.h"
+#include "state/snapshot_validation.h"
 
 namespace modelmon::state {
 namespace {
@@ -71,6 +72,8 @@ const char* DecodeErrorName(DecodeError error) {
       return "checksum";
     case DecodeError::kCorrupt:
       return "corrupt";
+    case DecodeError::kInvalid:
+      return "invalid";
   }
   return "corrupt";
 }
@@ -168,6 +171,8 @@ DecodeResult DecodeSnapshot(std::string_view bytes) {
   }
   if (!r.ok()) return fail(DecodeError::kCorrupt, "malformed section framing");
   if (!meta) return fail(DecodeError::kCorrupt, "missing meta section");
+  std::string invalid;
+  if (!ValidateSnapshot(s, &invalid)) return fail(DecodeError::kInvalid, std::move(invalid));
   DecodeResult result;
   result.snapshot = std::move(s);
   return result;

@@ -91,7 +91,7 @@ struct ModelSnapshot {
   std::string name;
   uint64_t fingerprint = 0;   // ModelFingerprint() of the schema it was taken with.
   std::string reference_key;  // ReferenceKey() of the config it was taken with.
-  // Where the reference in use came from ("file", "api", "capture", "promote"); empty: none.
+  // Where the reference in use came from ("file", "upload", "capture", "promote"); empty: none.
   std::string reference_source;
   std::optional<SampleSnapshot> reference;
   std::optional<SampleSnapshot> capture;  // A reference capture in progress.
@@ -141,7 +141,9 @@ std::string EncodeSnapshot(const Snapshot& snapshot);
 
 // Why a snapshot could not be decoded; the reason label of
 // modelmon_snapshot_restore_failures_total.
-enum class DecodeError { kNone, kTruncated, kMagic, kVersion, kChecksum, kCorrupt };
+// kCorrupt: the structure does not parse; kInvalid: it parses, but a value fails
+// ValidateSnapshot() or ValidateModelSnapshot() (state/snapshot_validation.h).
+enum class DecodeError { kNone, kTruncated, kMagic, kVersion, kChecksum, kCorrupt, kInvalid };
 const char* DecodeErrorName(DecodeError error);  // "truncated", "magic", "version", ...
 
 struct DecodeResult {
@@ -149,7 +151,9 @@ struct DecodeResult {
   DecodeError error = DecodeError::kNone;
   std::string message;  // What was wrong, for the log.
 };
-// Never throws on any input; allocates at most O(bytes.size()) plus bounded sample expansion.
+// Decodes and checks the file, ValidateSnapshot() included (not the per-model checks, which need
+// the configuration). Never throws on any input; allocates at most O(bytes.size()) plus bounded
+// sample expansion.
 DecodeResult DecodeSnapshot(std::string_view bytes);
 
 }  // namespace modelmon::state

@@ -5,9 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <cstring>
 #include <filesystem>
+
+#include "common/bounded_file.h"
 
 namespace modelmon::state {
 namespace {
@@ -24,6 +25,12 @@ std::string ErrnoText(const char* what, const std::string& path) {
 }  // namespace
 
 bool WriteFileAtomically(const std::string& path, std::string_view bytes, std::string* error) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    *error = "not a regular file: ";
+    error->append(path);
+    return false;
+  }
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -70,46 +77,25 @@ bool WriteFileAtomically(const std::string& path, std::string_view bytes, std::s
   return true;
 }
 
-std::optional<std::string> ReadSnapshotFile(const std::string& path, size_t max_bytes,
-                                            bool* missing, std::string* error) {
-  *missing = false;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *missing = errno == ENOENT;
-    *error = ErrnoText("cannot open", path);
-    return std::nullopt;
-  }
+SnapshotReadStatus ReadSnapshotFile(const std::string& path, size_t max_bytes, std::string* bytes,
+                                    std::string* error) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    *error = "not a regular file: ";
-    error->append(path);
-    ::close(fd);
-    return std::nullopt;
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    *error = ErrnoText("cannot open", path);
+    return SnapshotReadStatus::kMissing;
   }
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    *error = "larger than ";
-    error->append(std::to_string(max_bytes));
-    error->append(" bytes: ");
-    error->append(path);
-    ::close(fd);
-    return std::nullopt;
+  switch (ReadBoundedFile(path, max_bytes, bytes, error)) {
+    case FileReadStatus::kOk:
+      return SnapshotReadStatus::kOk;
+    case FileReadStatus::kNotRegular:
+      return SnapshotReadStatus::kNotRegular;
+    case FileReadStatus::kTooLarge:
+      return SnapshotReadStatus::kTooLarge;
+    case FileReadStatus::kCannotOpen:
+    case FileReadStatus::kReadFailed:
+      break;
   }
-  std::string out(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < out.size()) {
-    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *error = ErrnoText("cannot read", path);
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;  // Shrank while reading: decode what is there.
-    got += static_cast<size_t>(n);
-  }
-  out.resize(got);
-  ::close(fd);
-  return out;
+  return SnapshotReadStatus::kFailed;
 }
 
 }  // namespace modelmon::state

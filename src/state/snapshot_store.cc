@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -11,12 +12,23 @@
 
 #include "state/snapshot.h"
 #include "state/snapshot_file.h"
+#include "state/snapshot_validation.h"
 
 namespace modelmon::state {
 namespace {
 
-// Far above any real snapshot (a 1M-event window of 100 features is ~800 MB).
-constexpr size_t kMaxSnapshotBytes = size_t{4} << 30;
+// The largest snapshot file read at start. Every part of the state is bounded by the
+// configuration, but a reference (uploaded, promoted, captured or from a file) is bounded only by
+// what produced it, so the cap is a fixed generous 1 GiB plus, per model, a full window of numbers
+// (8 bytes per value and 8 per arrival age): a legitimate file of a configured state fits, and a
+// hostile or runaway one costs at most this much memory before it is refused.
+size_t MaxSnapshotBytes(const Config& config) {
+  uint64_t bytes = uint64_t{1} << 30;
+  for (const ModelConfig& m : config.models) {
+    bytes += uint64_t{m.window.size} * 8 * (m.features.size() + 3);
+  }
+  return static_cast<size_t>(std::min<uint64_t>(bytes, SIZE_MAX));
+}
 
 using Ms = std::chrono::duration<double, std::milli>;
 
@@ -34,6 +46,7 @@ std::string ResolveConfigPath(const Config& config, const std::string& path) {
 SnapshotStore::SnapshotStore(const Config& config, const Clock* clock, metrics::Registry* registry,
                              DaemonMetrics* metrics)
     : path_(ResolveConfigPath(config, config.state.snapshot_path)),
+      max_bytes_(MaxSnapshotBytes(config)),
       clock_(clock),
       registry_(registry),
       metrics_(metrics) {
@@ -58,21 +71,39 @@ SnapshotRestoreReport SnapshotStore::Restore(const std::vector<std::unique_ptr<M
   using Outcome = SnapshotRestoreReport::Outcome;
   SnapshotRestoreReport report;
   if (!enabled()) return report;
-  bool missing = false;
-  std::optional<std::string> bytes =
-      ReadSnapshotFile(path_, kMaxSnapshotBytes, &missing, &report.error);
-  if (!bytes) {
-    if (missing) {
+  std::optional<std::string> bytes(std::in_place);
+  switch (ReadSnapshotFile(path_, max_bytes_, &*bytes, &report.error)) {
+    case SnapshotReadStatus::kOk:
+      break;
+    case SnapshotReadStatus::kMissing:
       report.outcome = Outcome::kMissing;
-    } else {
+      return report;
+    case SnapshotReadStatus::kNotRegular:
+      report.outcome = Outcome::kNotRegular;
+      metrics_->snapshot_restore_failures.With({{"reason", "io"}}).Inc();
+      return report;
+    case SnapshotReadStatus::kTooLarge:
+    case SnapshotReadStatus::kFailed:
       report.outcome = Outcome::kUnreadable;
       metrics_->snapshot_restore_failures.With({{"reason", "io"}}).Inc();
-    }
-    return report;
+      return report;
   }
   const auto started = std::chrono::steady_clock::now();
   DecodeResult decoded = DecodeSnapshot(*bytes);
   bytes.reset();
+  // Every model's content is checked against its schema before anything is restored: a snapshot
+  // is restored whole or not at all.
+  if (decoded.snapshot) {
+    for (const ModelSnapshot& m : decoded.snapshot->models) {
+      const auto index = parser.ModelIndex(m.name);
+      if (!index || m.fingerprint != ModelFingerprint(models[*index]->schema())) continue;
+      if (!ValidateModelSnapshot(m, models[*index]->schema(), &decoded.message)) {
+        decoded.snapshot.reset();
+        decoded.error = DecodeError::kInvalid;
+        break;
+      }
+    }
+  }
   if (!decoded.snapshot) {
     report.outcome = Outcome::kCorrupt;
     report.reason = DecodeErrorName(decoded.error);
@@ -125,11 +156,14 @@ SnapshotWriteReport SnapshotStore::Write(const std::vector<std::unique_ptr<Model
   Snapshot snapshot;
   const auto now = clock_->Now();
   snapshot.wall_time = clock_->UnixSeconds();
-  for (const auto& model : models) snapshot.models.push_back(model->ExportSnapshot(now));
+  // Counters are read while every model's lock is held: the models update theirs under those
+  // locks, so the counters and the model states in one snapshot are one cut.
+  snapshot.models = ModelState::ExportSnapshots(models, now, [&] {
+    for (metrics::Registry::CounterValue& c : registry_->Counters("modelmon_")) {
+      snapshot.counters.push_back({std::move(c.name), std::move(c.labels), c.value});
+    }
+  });
   snapshot.alerts = alerting.Export(now);
-  for (metrics::Registry::CounterValue& c : registry_->Counters("modelmon_")) {
-    snapshot.counters.push_back({std::move(c.name), std::move(c.labels), c.value});
-  }
   const auto copied = std::chrono::steady_clock::now();
   const std::string bytes = EncodeSnapshot(snapshot);
   const auto encoded = std::chrono::steady_clock::now();

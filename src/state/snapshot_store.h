@@ -1,6 +1,7 @@
 #ifndef MODELMON_STATE_SNAPSHOT_STORE_H_
 #define MODELMON_STATE_SNAPSHOT_STORE_H_
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,8 +28,11 @@ struct SnapshotRestoreReport {
   enum class Outcome {
     kOff,         // Snapshots are off.
     kMissing,     // No file: a clean start.
-    kUnreadable,  // The file could not be read (error); counted as reason "io".
-    kCorrupt,     // The file did not decode (reason, error) and was set aside (set_aside).
+    kUnreadable,  // The file could not be read or is too large (error); counted as reason "io".
+    // The path is a FIFO, device, socket or directory (error), counted as reason "io": the daemon
+    // must refuse to start, since a write would replace it.
+    kNotRegular,
+    kCorrupt,  // The file did not decode (reason, error) and was set aside (set_aside).
     kRestored,
   };
   struct SkippedModel {
@@ -37,7 +41,7 @@ struct SnapshotRestoreReport {
   };
   Outcome outcome = Outcome::kOff;
   std::string error;
-  std::string reason;     // kCorrupt: DecodeErrorName().
+  std::string reason;     // kCorrupt: DecodeErrorName() ("invalid": content failed validation).
   std::string set_aside;  // kCorrupt: "moved to <path>" or "could not set it aside: <error>".
   std::vector<SkippedModel> skipped;  // kRestored: models that start clean, in snapshot order.
   double wall_time = 0;               // kRestored: when the snapshot was taken (Unix seconds).
@@ -81,15 +85,20 @@ class SnapshotStore {
 
   // Restores the snapshot, if any, into freshly built models (matched by name through `parser`
   // and checked by ModelFingerprint()), `alerting` and the registry's counters (those of models
-  // not restored are skipped). A file that cannot be decoded is renamed to
-  // "<path>.corrupt-<unix seconds>" with its reason logged and counted, and the daemon starts
-  // clean; a model whose configuration changed starts clean. Never throws on file content.
+  // not restored are skipped). The file is read with a size cap (1 GiB plus a full window per
+  // configured model) and must be a regular file. Every value is validated before anything is
+  // restored (state/snapshot_validation.h); a file that does not decode or holds an invalid value
+  // is refused whole, renamed to "<path>.corrupt-<unix seconds>" with its reason logged and
+  // counted, and the daemon starts clean; a model whose configuration changed starts clean.
+  // Never throws on file content.
   SnapshotRestoreReport Restore(const std::vector<std::unique_ptr<ModelState>>& models,
                                 const ingest::EventParser& parser, Alerting* alerting);
 
-  // Writes the snapshot (true at once when snapshots are off): each model's state is copied under
-  // its lock, then encoded and written atomically outside every lock. A failure is counted, never
-  // fatal.
+  // Writes the snapshot (written at once when snapshots are off): every model's state and the
+  // registry's counters are copied as one cut with all model locks held
+  // (ModelState::ExportSnapshots), then encoded and written atomically outside every lock. A
+  // failure is counted in modelmon_snapshot_write_failures_total and reported; the caller decides
+  // whether it is fatal (it is at shutdown).
   SnapshotWriteReport Write(const std::vector<std::unique_ptr<ModelState>>& models,
                             const Alerting& alerting) LOCKS_EXCLUDED(mu_);
 
@@ -98,6 +107,7 @@ class SnapshotStore {
   std::string SetAside() const;
 
   const std::string path_;
+  const size_t max_bytes_;  // Read cap, see Restore().
   const Clock* const clock_;
   metrics::Registry* const registry_;
   DaemonMetrics* const metrics_;

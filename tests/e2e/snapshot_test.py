@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -235,7 +236,7 @@ class SnapshotTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(d2.stop(signal.SIGTERM), 0)
         d3 = self.start()
-        self.assertEqual(d3.json('/v1/models/alpha')['window']['events'], 7)
+        self.assertEqual(d3.json("/v1/models/alpha")["window"]["events"], 7, d3.log_text())
         self.assertEqual(d3.stop(signal.SIGTERM), 0)
 
     def test_unwritable_snapshot_directory_is_counted_and_not_fatal(self):
@@ -246,13 +247,102 @@ class SnapshotTest(unittest.TestCase):
         status, _ = d.request('POST', '/v1/predictions', batch('alpha', 0, 3))
         self.assertEqual(status, 200)
         self.assertEqual(d.log_text().count('state snapshot not written'), 1)
+        self.assertIn(' error ', log_line(d.log_text(), 'state snapshot not written'))
+        # Periodic failures are not fatal; the final one is: acknowledged events would be lost.
+        self.assertEqual(d.stop(signal.SIGTERM), 1, d.log_text())
+
+    def test_failed_final_snapshot_is_logged_and_exits_non_zero(self):
+        # The directory is replaced by a regular file of the same name after start, so creating
+        # dir/state.snap.tmp fails with ENOTDIR even as root.
+        directory = os.path.join(self.tmp.name, 'snapdir')
+        os.mkdir(directory)
+        self.snapshot = os.path.join(directory, 'state.snap')
+        d = self.start(interval='1h')
+        status, _ = d.request('POST', '/v1/predictions', batch('alpha', 0, 20))
+        self.assertEqual(status, 200)
+        os.rmdir(directory)
+        with open(directory, 'w') as f:
+            f.write('not a directory')
+        self.assertEqual(d.stop(signal.SIGTERM), 1, d.log_text())
+        line = log_line(d.log_text(), 'final state snapshot not written')
+        self.assertIn(' error ', line)
+        self.assertIn(self.snapshot, line)
+        self.assertNotIn('modelmon stopped\n', d.log_text())
+
+    def test_checksum_valid_snapshot_with_invalid_content_is_set_aside(self):
+        d = self.start()
+        status, _ = d.request('POST', '/v1/predictions', batch('alpha', 0, 50))
+        self.assertEqual(status, 200)
         self.assertEqual(d.stop(signal.SIGTERM), 0)
+        with open(self.snapshot, 'rb') as f:
+            data = bytearray(f.read())
+        # A window category ("k1", length-prefixed) becomes invalid UTF-8 of the same length, and
+        # the header's CRC-32C is recomputed: only the content checks can refuse it.
+        needle = b'\x02\x00\x00\x00k1'
+        at = data.find(needle, 24)
+        self.assertGreater(at, 0)
+        data[at + 5] = 0xFF
+        data[20:24] = crc32c(bytes(data[24:])).to_bytes(4, 'little')
+        with open(self.snapshot, 'wb') as f:
+            f.write(data)
+
+        d2 = self.start()
+        status, _ = d2.request('GET', '/readyz')
+        self.assertEqual(status, 200)
+        status, text = d2.request('GET', '/metrics')
+        self.assertEqual(status, 200)
+        samples = parse_metrics(text.decode())
+        self.assertEqual(metric(samples, 'modelmon_snapshot_restore_failures_total',
+                                reason='invalid'), 1)
+        self.assertEqual(d2.json('/v1/models/alpha')['window']['events'], 0)
+        self.assertEqual(len(glob.glob(self.snapshot + '.corrupt-*')), 1)
+        self.assertIn('not restored (invalid', d2.log_text())
+        if ARGS.promtool:
+            proc = subprocess.run([ARGS.promtool, 'check', 'metrics'], input=text,
+                                  capture_output=True, timeout=30)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        # Keeps serving and evaluating past the point where the bad restore used to abort.
+        status, _ = d2.request('POST', '/v1/predictions', batch('alpha', 0, 5))
+        self.assertEqual(status, 200)
+        wait_until(lambda: (metric(d2.metrics(), 'modelmon_last_evaluation_timestamp_seconds',
+                                   model='alpha') or 0) > 0, 'an evaluation')
+        self.assertEqual(d2.stop(signal.SIGTERM), 0)
+
+    def test_device_snapshot_path_refuses_to_start(self):
+        config = os.path.join(self.tmp.name, 'device.yaml')
+        with open(config, 'w') as f:
+            f.write(CONFIG.format(snapshot='/dev/zero', interval='30s', window=100,
+                                  level='info'))
+        proc = subprocess.run([ARGS.binary, '--config', config, '--listen', '127.0.0.1:0'],
+                              capture_output=True, timeout=30)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn(b'state.snapshot_path: /dev/zero: not a regular file (a character device)',
+                      proc.stderr)
+
+
+def log_line(text, fragment):
+    """The first line of the log containing fragment."""
+    for line in text.splitlines():
+        if fragment in line:
+            return line
+    raise AssertionError('no log line with %r in:\n%s' % (fragment, text))
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli, reflected), as the snapshot header uses."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
 
 
 def main():
     global ARGS
     parser = argparse.ArgumentParser()
     parser.add_argument('--binary', required=True)
+    parser.add_argument('--promtool', default='')
     ARGS, rest = parser.parse_known_args()
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
 
