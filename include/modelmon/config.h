@@ -82,6 +82,25 @@ struct ReferenceConfig {
   size_t capture = 0;  // Capture the first N accepted events as the reference.
 };
 
+// Multivariate drift as PCA reconstruction error (`drift.multivariate`).
+struct MultivariateDriftConfig {
+  bool enabled = false;
+  double explained_variance = 0.65;  // In (0, 1): share of the reference variance the PCA keeps.
+  // Rows per reference chunk for the thresholds (mean +/- 3 sigma of the chunks' errors); 0: the
+  // window size, reduced to half the reference when the reference is smaller than two windows.
+  size_t chunk_size = 0;
+};
+
+// Target drift (`drift.target`): joined ground-truth labels against the reference labels, and
+// the joined predictions against the joined labels.
+struct TargetDriftConfig {
+  bool enabled = false;
+  // Drift tests for the labels; empty: auto for the label's type (categorical for classifiers,
+  // numerical for regression).
+  std::vector<std::string> tests;
+  bool prediction_vs_label = true;  // Also test the joined predictions against their labels.
+};
+
 struct DriftConfig {
   std::vector<std::string> numerical_tests;    // Default: ks, psi (or wasserstein, psi above 1000).
   std::vector<std::string> categorical_tests;  // Default: chi2, psi (or jensen_shannon, psi).
@@ -92,7 +111,22 @@ struct DriftConfig {
   int psi_bins = 10;               // Reference-quantile bins for numerical PSI / JS.
   size_t max_categories = 50;      // Reference categories kept per feature (+ "__other__").
   bool monitor_prediction = true;  // Treat the prediction (and score) as pseudo-features.
+  MultivariateDriftConfig multivariate;
+  TargetDriftConfig target;
 };
+
+// Label-free performance estimation of a classifier from its scores (`performance.estimation`),
+// over the drift window, calibrated on a reference with labels.
+struct EstimationConfig {
+  bool enabled = false;
+  // Estimated metrics, a subset of kEstimatedMetrics; default all of them.
+  std::vector<std::string> metrics;
+  size_t min_samples = 30;  // Windows with fewer scored events publish no estimate.
+};
+
+// The metrics that label-free estimation can estimate, in publication order.
+inline constexpr const char* kEstimatedMetrics[] = {"accuracy", "precision",   "recall",
+                                                    "f1",       "specificity", "roc_auc"};
 
 struct PerformanceConfig {
   size_t window_size = 1000;  // Joined pairs kept per version.
@@ -107,6 +141,7 @@ struct PerformanceConfig {
   // A/B experiment between two model versions (both empty when none).
   std::string experiment_control;
   std::string experiment_challenger;
+  EstimationConfig estimation;
 };
 
 struct ModelConfig {
@@ -203,6 +238,10 @@ const char* FeatureTypeName(FeatureType type);
 // Pseudo-feature names under which the prediction and its score are monitored for drift.
 inline constexpr const char* kPredictionFeature = "__prediction__";
 inline constexpr const char* kScoreFeature = "__score__";
+// Pseudo-feature names under which target drift is published: the joined labels against the
+// reference labels, and the joined predictions against the joined labels.
+inline constexpr const char* kLabelFeature = "__label__";
+inline constexpr const char* kPredictionVsLabelFeature = "__prediction_vs_label__";
 
 }  // namespace modelmon
 

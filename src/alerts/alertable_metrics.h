@@ -16,6 +16,8 @@ enum class MetricFamily {
   kPerformance,     // Headline performance value; labels model, model_version.
   kDegradation,     // Value minus its baseline; labels model, model_version, metric.
   kGroundTruth,     // Join store backlog; labels model, kind.
+  kEstimation,      // Label-free estimate of a performance metric; labels model, metric.
+  kMultivariate,    // Multivariate (reconstruction) drift; label model.
 };
 
 struct AlertableMetric {
@@ -48,9 +50,15 @@ inline constexpr AlertableMetric kAlertableMetrics[] = {
     {"mean_error", MetricFamily::kPerformance},
     {"performance_degradation", MetricFamily::kDegradation},
     {"ground_truth_pending", MetricFamily::kGroundTruth},
+    // The estimate, 1 when it leaves its alert band (else 0), and estimated minus realized.
+    {"estimated_performance", MetricFamily::kEstimation},
+    {"estimated_performance_alert", MetricFamily::kEstimation},
+    {"estimation_error", MetricFamily::kEstimation},
+    {"multivariate_reconstruction_error", MetricFamily::kMultivariate},
+    {"multivariate_drift_detected", MetricFamily::kMultivariate},
 };
 
-// The entry named `name` (case-sensitive); nullptr for any other string. O(22).
+// The entry named `name` (case-sensitive); nullptr for any other string. O(27).
 constexpr const AlertableMetric* FindAlertableMetric(std::string_view name) {
   for (const AlertableMetric& m : kAlertableMetrics) {
     if (m.name == name) return &m;

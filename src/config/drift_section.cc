@@ -30,6 +30,55 @@ std::string AllTestNames() {
   return names;
 }
 
+void ReadMultivariate(YamlReader& y, const YAML::Node& node, const std::string& path,
+                      MultivariateDriftConfig* m) {
+  if (!node.IsMap()) {
+    y.Error(path,
+            "expected a mapping {enabled, explained_variance, chunk_size}, got " + Describe(node));
+    return;
+  }
+  y.CheckKeys(node, path, {"enabled", "explained_variance", "chunk_size"});
+  m->enabled = true;
+  if (node["enabled"]) {
+    if (auto v = y.Bool(node["enabled"], Join(path, "enabled"))) m->enabled = *v;
+  }
+  if (node["explained_variance"]) {
+    const std::string ep = Join(path, "explained_variance");
+    if (auto v = y.Number(node["explained_variance"], ep)) {
+      if (*v <= 0 || *v >= 1) {
+        y.Error(ep, "expected a share in (0, 1), got " + Describe(node["explained_variance"]));
+      } else {
+        m->explained_variance = *v;
+      }
+    }
+  }
+  if (node["chunk_size"]) {
+    if (auto v = y.Integer(node["chunk_size"], Join(path, "chunk_size"), 2, 1000000)) {
+      m->chunk_size = static_cast<size_t>(*v);
+    }
+  }
+}
+
+// The tests list is validated by ReadModel, which knows the label's type.
+void ReadTarget(YamlReader& y, const YAML::Node& node, const std::string& path,
+                TargetDriftConfig* t) {
+  if (!node.IsMap()) {
+    y.Error(path,
+            "expected a mapping {enabled, tests, prediction_vs_label}, got " + Describe(node));
+    return;
+  }
+  y.CheckKeys(node, path, {"enabled", "tests", "prediction_vs_label"});
+  t->enabled = true;
+  if (node["enabled"]) {
+    if (auto v = y.Bool(node["enabled"], Join(path, "enabled"))) t->enabled = *v;
+  }
+  if (node["prediction_vs_label"]) {
+    if (auto v = y.Bool(node["prediction_vs_label"], Join(path, "prediction_vs_label"))) {
+      t->prediction_vs_label = *v;
+    }
+  }
+}
+
 }  // namespace
 
 void ReadDriftTests(YamlReader& y, const YAML::Node& node, const std::string& path,
@@ -88,7 +137,11 @@ void ReadDrift(YamlReader& y, const YAML::Node& node, const std::string& path, D
   y.CheckKeys(
       node, path,
       {"numerical_tests", "categorical_tests", "thresholds", "min_samples", "dataset_drift_share",
-       "bonferroni", "psi_bins", "max_categories", "monitor_prediction"});
+       "bonferroni", "psi_bins", "max_categories", "monitor_prediction", "multivariate", "target"});
+  if (node["multivariate"]) {
+    ReadMultivariate(y, node["multivariate"], Join(path, "multivariate"), &d->multivariate);
+  }
+  if (node["target"]) ReadTarget(y, node["target"], Join(path, "target"), &d->target);
   if (node["numerical_tests"]) {
     ReadDriftTests(y, node["numerical_tests"], Join(path, "numerical_tests"),
                    detectors::FeatureKind::kNumerical, &d->numerical_tests);

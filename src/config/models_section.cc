@@ -60,7 +60,8 @@ void ReadFeature(YamlReader& y, const YAML::Node& node, const std::string& path,
   } else if (auto v = y.String(node["name"], Join(path, "name"))) {
     f->name = *v;
     y.CheckName(f->name, Join(path, "name"));
-    if (f->name == kPredictionFeature || f->name == kScoreFeature) {
+    if (f->name == kPredictionFeature || f->name == kScoreFeature || f->name == kLabelFeature ||
+        f->name == kPredictionVsLabelFeature) {
       y.Error(Join(path, "name"), "\"" + f->name + "\" is reserved for the prediction");
     }
   }
@@ -179,8 +180,20 @@ void ReadModel(YamlReader& y, const YAML::Node& node, const std::string& path, M
     ReadReference(y, node["reference"], Join(path, "reference"), &m->reference);
   }
   if (node["drift"]) ReadDrift(y, node["drift"], Join(path, "drift"), &m->drift);
+  if (node["drift"] && node["drift"].IsMap() && node["drift"]["target"] &&
+      node["drift"]["target"].IsMap() && node["drift"]["target"]["tests"]) {
+    ReadDriftTests(y, node["drift"]["target"]["tests"],
+                   Join(Join(Join(path, "drift"), "target"), "tests"),
+                   m->task == Task::kRegression ? detectors::FeatureKind::kNumerical
+                                                : detectors::FeatureKind::kCategorical,
+                   &m->drift.target.tests);
+  }
   if (node["performance"]) {
     ReadPerformance(y, node["performance"], Join(path, "performance"), &m->performance);
+  }
+  if (m->performance.estimation.enabled && m->task == Task::kRegression) {
+    y.Error(Join(Join(path, "performance"), "estimation"),
+            "label-free estimation needs a classifier's scores; not available for regression");
   }
   if (node["max_versions"]) {
     if (auto v = y.Integer(node["max_versions"], Join(path, "max_versions"), 1, 100)) {

@@ -1,7 +1,57 @@
+#include <set>
+
 #include "alerts/alertable_metrics.h"
 #include "config/sections.h"
 
 namespace modelmon::config {
+namespace {
+
+void ReadEstimation(YamlReader& y, const YAML::Node& node, const std::string& path,
+                    EstimationConfig* e) {
+  if (!node.IsMap()) {
+    y.Error(path, "expected a mapping {enabled, metrics, min_samples}, got " + Describe(node));
+    return;
+  }
+  y.CheckKeys(node, path, {"enabled", "metrics", "min_samples"});
+  e->enabled = true;
+  if (node["enabled"]) {
+    if (auto v = y.Bool(node["enabled"], Join(path, "enabled"))) e->enabled = *v;
+  }
+  if (node["metrics"]) {
+    const std::string mp = Join(path, "metrics");
+    std::string names;
+    for (const char* m : kEstimatedMetrics) {
+      if (!names.empty()) names += "|";
+      names += m;
+    }
+    if (auto list = y.Strings(node["metrics"], mp)) {
+      std::set<std::string> seen;
+      bool ok = !list->empty();
+      if (list->empty()) y.Error(mp, "expected a non-empty list of " + names);
+      for (size_t i = 0; i < list->size(); ++i) {
+        const std::string& m = (*list)[i];
+        bool known = false;
+        for (const char* k : kEstimatedMetrics) known = known || m == k;
+        const std::string ip = mp + "[" + std::to_string(i) + "]";
+        if (!known) {
+          y.Error(ip, "expected an estimated metric " + names + ", got \"" + m + "\"");
+          ok = false;
+        } else if (!seen.insert(m).second) {
+          y.Error(ip, "duplicate metric \"" + m + "\"");
+          ok = false;
+        }
+      }
+      if (ok) e->metrics = *list;
+    }
+  }
+  if (node["min_samples"]) {
+    if (auto v = y.Integer(node["min_samples"], Join(path, "min_samples"), 1, 1000000)) {
+      e->min_samples = static_cast<size_t>(*v);
+    }
+  }
+}
+
+}  // namespace
 
 void ReadPerformance(YamlReader& y, const YAML::Node& node, const std::string& path,
                      PerformanceConfig* p) {
@@ -11,7 +61,10 @@ void ReadPerformance(YamlReader& y, const YAML::Node& node, const std::string& p
   }
   y.CheckKeys(node, path,
               {"window_size", "window_duration", "prediction_ttl", "label_ttl", "max_pending",
-               "max_pending_labels", "baseline", "experiment"});
+               "max_pending_labels", "baseline", "experiment", "estimation"});
+  if (node["estimation"]) {
+    ReadEstimation(y, node["estimation"], Join(path, "estimation"), &p->estimation);
+  }
   if (node["baseline"]) {
     const std::string bp = Join(path, "baseline");
     std::string names;

@@ -36,7 +36,10 @@ void ReadModel(YamlReader& y, const YAML::Node& node, const std::string& path, M
 // drift_section.cc. `models[i].drift`: numerical_tests, categorical_tests (lists of tests
 // applicable to the type, or auto), thresholds (test -> positive number; below 1 for p-value
 // tests), min_samples (1..1000000), dataset_drift_share ((0, 1]), bonferroni (bool), psi_bins
-// (2..1000), max_categories (1..10000), monitor_prediction (bool).
+// (2..1000), max_categories (1..10000), monitor_prediction (bool), multivariate {enabled (bool,
+// default true once the section is present), explained_variance ((0, 1)), chunk_size
+// (2..1000000)} and target {enabled (bool, default true once present), tests (validated by
+// ReadModel against the label's type), prediction_vs_label (bool)}.
 void ReadDrift(YamlReader& y, const YAML::Node& node, const std::string& path, DriftConfig* out);
 
 // A list of drift tests applicable to features of `kind`, or "auto". On any error `out` is left
@@ -51,8 +54,10 @@ void ReadDriftThresholds(YamlReader& y, const YAML::Node& node, const std::strin
 
 // performance_section.cc. `models[i].performance`: window_size (1..1000000), window_duration,
 // prediction_ttl, label_ttl (positive durations), max_pending, max_pending_labels (1..10000000),
-// baseline (performance metric -> number) and experiment {control, challenger} (two different
-// versions).
+// baseline (performance metric -> number), experiment {control, challenger} (two different
+// versions) and estimation {enabled (bool, default true once the section is present), metrics (a
+// non-empty list of distinct kEstimatedMetrics), min_samples (1..1000000)}; ReadModel rejects
+// estimation for regression.
 void ReadPerformance(YamlReader& y, const YAML::Node& node, const std::string& path,
                      PerformanceConfig* out);
 

@@ -92,6 +92,45 @@ json PerformanceJson(const state::PerformanceResult& r, const std::vector<std::s
   return j;
 }
 
+json Optional(const std::optional<double>& v) { return v ? Finite(*v) : json(nullptr); }
+
+// Estimated beside realized, per metric.
+json EstimationJson(const state::EstimationResult& e) {
+  json j{{"status", e.status}, {"samples", e.samples}};
+  if (!e.reason.empty()) j["reason"] = e.reason;
+  json metrics = json::array();
+  for (const state::EstimatedMetric& m : e.metrics) {
+    metrics.push_back(
+        {{"metric", m.metric},
+         {"estimated", Optional(m.value)},
+         {"band", {{"lower", Optional(m.lower)}, {"upper", Optional(m.upper)}}},
+         {"reference", Optional(m.reference)},
+         {"threshold",
+          {{"lower", Optional(m.threshold_lower)}, {"upper", Optional(m.threshold_upper)}}},
+         {"alert", m.alert},
+         {"joined_samples", m.joined_samples},
+         {"realized", Optional(m.realized)},
+         {"estimated_on_joined", Optional(m.estimated_on_joined)},
+         {"estimation_error", Optional(m.error)}});
+  }
+  j["metrics"] = std::move(metrics);
+  return j;
+}
+
+json MultivariateJson(const state::MultivariateResult& m) {
+  json j{{"status", m.status}, {"samples", m.samples}};
+  if (!m.reason.empty()) j["reason"] = m.reason;
+  if (m.status == "ok") {
+    j["reconstruction_error"] = Finite(m.error);
+    j["threshold"] = {{"lower", Finite(m.lower_threshold)}, {"upper", Finite(m.upper_threshold)}};
+    j["drift_detected"] = m.detected;
+    j["components"] = m.components;
+    j["encoded_width"] = m.encoded_width;
+    j["chunk_size"] = m.chunk_size;
+  }
+  return j;
+}
+
 }  // namespace
 
 json ModelStatusJson(const state::ModelStatus& s, bool with_columns,
@@ -109,7 +148,13 @@ json ModelStatusJson(const state::ModelStatus& s, bool with_columns,
     json columns = json::array();
     for (const auto& c : s.columns) columns.push_back(ColumnJson(c));
     drift["features"] = std::move(columns);
+    if (!s.target.empty()) {
+      json target = json::array();
+      for (const auto& c : s.target) target.push_back(ColumnJson(c));
+      drift["target"] = std::move(target);
+    }
   }
+  if (s.multivariate) drift["multivariate"] = MultivariateJson(*s.multivariate);
   j["drift"] = std::move(drift);
   json perf{{"pending_predictions", s.pending_predictions}, {"pending_labels", s.pending_labels}};
   if (with_columns) {
@@ -128,6 +173,7 @@ json ModelStatusJson(const state::ModelStatus& s, bool with_columns,
       }
       perf["experiment"] = std::move(ej);
     }
+    if (s.estimation) perf["estimation"] = EstimationJson(*s.estimation);
   }
   j["performance"] = std::move(perf);
   return j;

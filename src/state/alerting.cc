@@ -70,7 +70,11 @@ std::vector<alerts::Observation> Observe(const std::string& metric,
   const alerts::MetricFamily family = known->family;
   for (const ModelStatus& s : statuses) {
     if (family == alerts::MetricFamily::kDriftTest) {
-      for (const ColumnResult& c : s.columns) {
+      std::vector<const ColumnResult*> columns;
+      for (const ColumnResult& c : s.columns) columns.push_back(&c);
+      for (const ColumnResult& c : s.target) columns.push_back(&c);
+      for (const ColumnResult* column : columns) {
+        const ColumnResult& c = *column;
         for (const DriftTestResult& t : c.tests) {
           std::optional<double> v;
           if (metric == "drift_statistic") v = t.statistic;
@@ -122,6 +126,28 @@ std::vector<alerts::Observation> Observe(const std::string& metric,
                             r.samples));
         }
       }
+    } else if (family == alerts::MetricFamily::kEstimation) {
+      if (!s.estimation) continue;
+      const bool ok = s.estimation->status == "ok";
+      for (const EstimatedMetric& m : s.estimation->metrics) {
+        std::optional<double> v;
+        if (ok && metric == "estimated_performance") v = m.value;
+        if (ok && metric == "estimated_performance_alert" && m.value && m.threshold_lower) {
+          v = m.alert ? 1.0 : 0.0;
+        }
+        if (ok && metric == "estimation_error") v = m.error;
+        const size_t samples =
+            metric == "estimation_error" ? m.joined_samples : s.estimation->samples;
+        out.push_back(Obs({{"model", s.name}, {"metric", m.metric}}, v, samples));
+      }
+    } else if (family == alerts::MetricFamily::kMultivariate) {
+      if (!s.multivariate) continue;
+      std::optional<double> v;
+      if (s.multivariate->status == "ok") {
+        v = metric == "multivariate_drift_detected" ? (s.multivariate->detected ? 1.0 : 0.0)
+                                                    : s.multivariate->error;
+      }
+      out.push_back(Obs({{"model", s.name}}, v, s.multivariate->samples));
     } else if (family == alerts::MetricFamily::kGroundTruth) {
       out.push_back(Obs({{"model", s.name}, {"kind", "prediction"}},
                         static_cast<double>(s.pending_predictions), s.pending_predictions));

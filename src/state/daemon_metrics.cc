@@ -115,6 +115,30 @@ DaemonMetrics::DaemonMetrics(metrics::Registry& r)
                                        "Challenger minus control for the experiment's metric.")),
       experiment_p_value(r.AddGauge("modelmon_experiment_p_value",
                                     "Two-sided p-value of the experiment's difference.")),
+      estimated(r.AddGauge("modelmon_estimated_performance",
+                           "Performance estimated from the scores of the drift window (no labels; "
+                           "binary: positive class; multiclass: macro averages).")),
+      estimated_band(r.AddGauge("modelmon_estimated_performance_band",
+                                "Sampling-error band of the estimate: estimate -/+ 3 standard "
+                                "errors (bound lower or upper).")),
+      estimated_threshold(r.AddGauge(
+          "modelmon_estimated_performance_threshold",
+          "Alert band of the estimate: the reference's realized value -/+ 3 standard errors.")),
+      estimated_alert(r.AddGauge("modelmon_estimated_performance_alert",
+                                 "1 when the estimate lies outside its alert band, else 0.")),
+      estimation_error(r.AddGauge("modelmon_estimation_error",
+                                  "Estimated minus realized value over the joined pairs.")),
+      estimated_samples(r.AddGauge("modelmon_estimated_performance_samples",
+                                   "Scored events of the drift window the estimate used.")),
+      reconstruction_error(
+          r.AddGauge("modelmon_multivariate_reconstruction_error",
+                     "Mean PCA reconstruction error of the drift window's standardised features.")),
+      reconstruction_threshold(r.AddGauge("modelmon_multivariate_reconstruction_threshold",
+                                          "Mean -/+ 3 sigma of the reference chunks' "
+                                          "reconstruction errors (bound lower or upper).")),
+      multivariate_detected(
+          r.AddGauge("modelmon_multivariate_drift_detected",
+                     "1 when the reconstruction error lies outside its thresholds, else 0.")),
       alert_state(
           r.AddGauge("modelmon_alert_state",
                      "Alerts that are pending (1) or firing (2); inactive ones are absent.")),

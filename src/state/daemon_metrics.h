@@ -82,6 +82,19 @@ struct DaemonMetrics {
   metrics::GaugeFamily experiment_difference;  // modelmon_experiment_difference{model,metric}
   metrics::GaugeFamily experiment_p_value;     // modelmon_experiment_p_value{model,metric}
 
+  // Label-free performance estimation over the drift window; {model,metric} unless noted.
+  metrics::GaugeFamily estimated;            // modelmon_estimated_performance
+  metrics::GaugeFamily estimated_band;       // modelmon_estimated_performance_band{...,bound}
+  metrics::GaugeFamily estimated_threshold;  // modelmon_estimated_performance_threshold{...,bound}
+  metrics::GaugeFamily estimated_alert;      // modelmon_estimated_performance_alert
+  metrics::GaugeFamily estimation_error;     // modelmon_estimation_error
+  metrics::GaugeFamily estimated_samples;    // modelmon_estimated_performance_samples{model}
+
+  // Multivariate drift (PCA reconstruction error); {model} unless noted.
+  metrics::GaugeFamily reconstruction_error;      // modelmon_multivariate_reconstruction_error
+  metrics::GaugeFamily reconstruction_threshold;  // ..._reconstruction_threshold{model,bound}
+  metrics::GaugeFamily multivariate_detected;     // modelmon_multivariate_drift_detected
+
   // Alerts.
   metrics::GaugeFamily alert_state;          // modelmon_alert_state{alertname,severity,...}: 1|2
   metrics::GaugeFamily alerts_firing;        // modelmon_alerts_firing

@@ -146,6 +146,32 @@ void ModelMetrics::Publish(const ModelStatus& status, size_t pending_predictions
                            size_t pending_labels) {
   const std::string& model = schema_.name();
   std::map<std::pair<std::string, std::string>, PublishedDrift> still;
+  auto publish_tests = [&](const ColumnResult& r) {
+    for (const DriftTestResult& t : r.tests) {
+      const auto key = std::make_pair(r.name, t.test);
+      auto it = published_.find(key);
+      PublishedDrift p;
+      if (it != published_.end()) {
+        p = it->second;
+        published_.erase(it);
+      } else {
+        const metrics::Labels labels{{"model", model}, {"feature", r.name}, {"test", t.test}};
+        p.statistic = metrics_->drift_statistic.With(labels);
+        if (t.p_value) p.p_value = metrics_->drift_p_value.With(labels);
+        p.threshold = metrics_->drift_threshold.With(labels);
+        p.detected = metrics_->drift_detected.With(labels);
+        p.window = metrics_->drift_window_samples.With(labels);
+        p.reference = metrics_->drift_reference_samples.With(labels);
+      }
+      p.statistic.Set(t.statistic);
+      if (t.p_value) p.p_value.Set(*t.p_value);
+      p.threshold.Set(t.threshold);
+      p.detected.Set(t.detected ? 1 : 0);
+      p.window.Set(static_cast<double>(r.window_samples));
+      p.reference.Set(static_cast<double>(r.reference_samples));
+      still.emplace(key, p);
+    }
+  };
   for (const ColumnResult& r : status.columns) {
     const metrics::Labels column_labels{{"model", model}, {"feature", r.name}};
     // Window data-quality ratios and summaries (gauges kept across evaluations).
@@ -171,31 +197,10 @@ void ModelMetrics::Publish(const ModelStatus& status, size_t pending_predictions
             .Set(value);
       }
     }
-    for (const DriftTestResult& t : r.tests) {
-      const auto key = std::make_pair(r.name, t.test);
-      auto it = published_.find(key);
-      PublishedDrift p;
-      if (it != published_.end()) {
-        p = it->second;
-        published_.erase(it);
-      } else {
-        const metrics::Labels labels{{"model", model}, {"feature", r.name}, {"test", t.test}};
-        p.statistic = metrics_->drift_statistic.With(labels);
-        if (t.p_value) p.p_value = metrics_->drift_p_value.With(labels);
-        p.threshold = metrics_->drift_threshold.With(labels);
-        p.detected = metrics_->drift_detected.With(labels);
-        p.window = metrics_->drift_window_samples.With(labels);
-        p.reference = metrics_->drift_reference_samples.With(labels);
-      }
-      p.statistic.Set(t.statistic);
-      if (t.p_value) p.p_value.Set(*t.p_value);
-      p.threshold.Set(t.threshold);
-      p.detected.Set(t.detected ? 1 : 0);
-      p.window.Set(static_cast<double>(r.window_samples));
-      p.reference.Set(static_cast<double>(r.reference_samples));
-      still.emplace(key, p);
-    }
+    publish_tests(r);
   }
+  for (const ColumnResult& r : status.target) publish_tests(r);
+  PublishExtra(status);
   // Verdicts that were not renewed (insufficient data, tests changed) are withdrawn.
   for (auto& [key, p] : published_) {
     metrics_->drift_statistic.Remove(p.statistic);
@@ -214,6 +219,64 @@ void ModelMetrics::Publish(const ModelStatus& status, size_t pending_predictions
                                          : 0);
   metrics_->last_evaluation.With(model_labels_).Set(status.evaluated_at);
   SetLiveSizes(status.window_events, pending_predictions, pending_labels);
+}
+
+void ModelMetrics::SetGauge(
+    const metrics::GaugeFamily& family, const char* family_name, const metrics::Labels& labels,
+    double value,
+    std::map<std::string, std::pair<const metrics::GaugeFamily*, metrics::Gauge>>* still) {
+  std::string key = family_name;
+  for (const auto& [k, v] : labels) key += '\0' + k + '=' + v;
+  auto it = published_extra_.find(key);
+  std::pair<const metrics::GaugeFamily*, metrics::Gauge> entry;
+  if (it != published_extra_.end()) {
+    entry = it->second;
+    published_extra_.erase(it);
+  } else {
+    entry = {&family, family.With(labels)};
+  }
+  entry.second.Set(value);
+  still->emplace(std::move(key), entry);
+}
+
+void ModelMetrics::PublishExtra(const ModelStatus& status) {
+  const std::string& model = schema_.name();
+  std::map<std::string, std::pair<const metrics::GaugeFamily*, metrics::Gauge>> still;
+  if (status.estimation && status.estimation->status == "ok") {
+    SetGauge(metrics_->estimated_samples, "samples", model_labels_,
+             static_cast<double>(status.estimation->samples), &still);
+    for (const EstimatedMetric& m : status.estimation->metrics) {
+      const metrics::Labels labels{{"model", model}, {"metric", m.metric}};
+      const metrics::Labels lower{{"model", model}, {"metric", m.metric}, {"bound", "lower"}};
+      const metrics::Labels upper{{"model", model}, {"metric", m.metric}, {"bound", "upper"}};
+      if (m.value) SetGauge(metrics_->estimated, "estimated", labels, *m.value, &still);
+      if (m.lower) SetGauge(metrics_->estimated_band, "band", lower, *m.lower, &still);
+      if (m.upper) SetGauge(metrics_->estimated_band, "band", upper, *m.upper, &still);
+      if (m.threshold_lower) {
+        SetGauge(metrics_->estimated_threshold, "threshold", lower, *m.threshold_lower, &still);
+      }
+      if (m.threshold_upper) {
+        SetGauge(metrics_->estimated_threshold, "threshold", upper, *m.threshold_upper, &still);
+      }
+      if (m.value && m.threshold_lower) {
+        SetGauge(metrics_->estimated_alert, "alert", labels, m.alert ? 1 : 0, &still);
+      }
+      if (m.error) SetGauge(metrics_->estimation_error, "error", labels, *m.error, &still);
+    }
+  }
+  if (status.multivariate && status.multivariate->status == "ok") {
+    const MultivariateResult& r = *status.multivariate;
+    SetGauge(metrics_->reconstruction_error, "reconstruction", model_labels_, r.error, &still);
+    SetGauge(metrics_->reconstruction_threshold, "reconstruction_threshold",
+             {{"model", model}, {"bound", "lower"}}, r.lower_threshold, &still);
+    SetGauge(metrics_->reconstruction_threshold, "reconstruction_threshold",
+             {{"model", model}, {"bound", "upper"}}, r.upper_threshold, &still);
+    SetGauge(metrics_->multivariate_detected, "multivariate_detected", model_labels_,
+             r.detected ? 1 : 0, &still);
+  }
+  // Series not renewed (insufficient data, reference replaced) are withdrawn.
+  for (auto& [key, entry] : published_extra_) entry.first->Remove(entry.second);
+  published_extra_ = std::move(still);
 }
 
 }  // namespace modelmon::state

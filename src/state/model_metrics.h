@@ -112,6 +112,16 @@ class ModelMetrics {
   std::vector<int64_t> missing_, range_, unseen_;
   std::vector<std::vector<int64_t>> bin_counts_;
 
+  // Publishes status.estimation and status.multivariate, withdrawing the series not renewed.
+  void PublishExtra(const ModelStatus& status);
+  // Sets the gauge of (family, labels), created on first use, and records it in *still.
+  void SetGauge(
+      const metrics::GaugeFamily& family, const char* family_name, const metrics::Labels& labels,
+      double value,
+      std::map<std::string, std::pair<const metrics::GaugeFamily*, metrics::Gauge>>* still);
+  // Estimation and multivariate series of the last evaluation, keyed by family name and labels.
+  std::map<std::string, std::pair<const metrics::GaugeFamily*, metrics::Gauge>> published_extra_;
+
   std::map<std::pair<std::string, std::string>, PublishedDrift> published_;
   std::map<std::string, std::vector<metrics::Gauge>> published_columns_;
 };

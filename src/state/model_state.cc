@@ -18,6 +18,7 @@ ModelState::ModelState(std::shared_ptr<const ingest::ModelSchema> schema, Daemon
       performance_(*schema_, metrics) {
   const ReferenceConfig& reference = schema_->config().reference;
   if (reference.capture > 0) capture_.emplace(*schema_);
+  if (schema_->config().performance.estimation.enabled) scores_.emplace(*schema_);
   last_.name = schema_->name();
   last_.task = TaskName(schema_->task());
 }
@@ -46,6 +47,7 @@ void ModelState::AddPredictions(std::vector<ingest::PredictionEvent>& events) {
   size_t run_length = 0;
   for (ingest::PredictionEvent& ev : events) {
     columns_.Add(ev, now, &flags_, &bins_);
+    if (scores_) scores_->Add(ev, now);
     metrics_.Tally(flags_, bins_);
     // Events of one request nearly always share a version: count them per run of equal versions.
     if (version_run == nullptr || ev.model_version != version_name) {
@@ -83,6 +85,7 @@ void ModelState::AddPredictions(std::vector<ingest::PredictionEvent>& events) {
 
 void ModelState::ExpireLocked(std::chrono::steady_clock::time_point cutoff) {
   columns_.ExpireBefore(cutoff);
+  if (scores_) scores_->ExpireBefore(cutoff);
 }
 
 void ModelState::AddGroundTruth(const std::vector<ingest::GroundTruthEvent>& events) {
@@ -141,6 +144,40 @@ void ModelState::SetReferenceLocked(ReferenceData data, const std::string& sourc
   }
   columns_.SetReference(data);
   metrics_.ReferenceChanged(columns_, reference_rows_, source);
+  ++reference_generation_;
+  fits_.reset();
+  pending_fit_.reset();
+  if (WantsReferenceFits()) pending_fit_ = std::make_shared<const ReferenceData>(std::move(data));
+}
+
+bool ModelState::WantsReferenceFits() const {
+  const ModelConfig& c = schema_->config();
+  return c.performance.estimation.enabled || c.drift.multivariate.enabled || c.drift.target.enabled;
+}
+
+void ModelState::FitPendingReference() {
+  std::shared_ptr<const ReferenceData> data;
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    data = std::move(pending_fit_);
+    pending_fit_.reset();
+    generation = reference_generation_;
+  }
+  if (!data) return;
+  const ModelConfig& c = schema_->config();
+  auto fits = std::make_shared<ReferenceFits>();
+  if (c.performance.estimation.enabled) {
+    fits->estimation = FittedEstimation::Fit(*schema_, data->outputs(), &fits->estimation_reason);
+  }
+  if (c.drift.multivariate.enabled) {
+    fits->multivariate = FittedMultivariate::Fit(*schema_, *data, &fits->multivariate_reason);
+  }
+  if (c.drift.target.enabled) {
+    fits->target = FittedTarget::Fit(*schema_, data->outputs(), &fits->target_reason);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (generation == reference_generation_) fits_ = std::move(fits);
 }
 
 bool ModelState::PromoteWindow(std::string* error) {
@@ -175,6 +212,7 @@ double ModelState::ThresholdFor(const FeatureConfig* feature, const std::string&
 void ModelState::Evaluate() {
   std::lock_guard<std::mutex> evaluating(evaluate_mu_);
   const auto started = clock_->Now();
+  FitPendingReference();
   const ModelConfig& config = schema_->config();
   ModelStatus status;
   // A KS p-value can cost milliseconds (exact paths are O(n1 n2) in the worst case): statistics are
@@ -186,6 +224,12 @@ void ModelState::Evaluate() {
   };
   std::vector<PendingKsTest> pending_ks;
   size_t evaluable = 0;  // Columns with a verdict this round, for Bonferroni.
+  // Inputs of estimation, multivariate and target drift, copied under the lock.
+  std::shared_ptr<const ReferenceFits> fits;
+  bool has_reference = false;
+  ScoredRows window_scores;
+  std::vector<JoinedPair> joined;
+  std::optional<DriftColumns::WindowExport> window_rows;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (const auto& d = config.window.duration) ExpireLocked(started - *d);
@@ -244,7 +288,19 @@ void ModelState::Evaluate() {
     status.performance = performance_.results();
     status.experiment = performance_.experiment();
     status.baseline = performance_.baseline();
+    fits = fits_;
+    has_reference = columns_.has_reference();
+    if (fits && scores_) window_scores = scores_->Rows();
+    if (fits && (fits->estimation || fits->target)) {
+      for (auto& [version, pairs] : performance_.ExportWindows()) {
+        if (version == kAllVersions) joined = std::move(pairs);
+      }
+    }
+    if (fits && fits->multivariate && columns_.size() >= config.drift.min_samples) {
+      window_rows = columns_.ExportWindow();
+    }
   }
+  EvaluateReferenceModels(fits.get(), has_reference, window_scores, joined, window_rows, &status);
 
   for (const PendingKsTest& p : pending_ks) {
     const detectors::DriftOutcome outcome = detectors::FinishKs(p.pending);
@@ -278,6 +334,80 @@ void ModelState::Evaluate() {
   metrics_.Publish(status, join_.pending_predictions(), join_.pending_labels());
   last_ = std::move(status);
   metrics_.ObserveEvaluation(std::chrono::duration<double>(clock_->Now() - started).count());
+}
+
+void ModelState::EvaluateReferenceModels(const ReferenceFits* fits, bool has_reference,
+                                         const ScoredRows& window_scores,
+                                         const std::vector<JoinedPair>& joined,
+                                         const std::optional<DriftColumns::WindowExport>& rows,
+                                         ModelStatus* status) const {
+  const ModelConfig& config = schema_->config();
+  // Why a fit is missing: no reference, a reference not fitted yet, or the fit's reason.
+  auto missing = [&](const std::string& reason, std::string* out_status, std::string* out_reason) {
+    if (!has_reference) {
+      *out_status = "no_reference";
+    } else if (fits == nullptr) {
+      *out_status = "pending";
+      *out_reason = "the reference is fitted at the next evaluation";
+    } else {
+      *out_status = "unavailable";
+      *out_reason = reason;
+    }
+  };
+  if (config.performance.estimation.enabled) {
+    EstimationResult& e = status->estimation.emplace();
+    if (fits == nullptr || !fits->estimation) {
+      missing(fits ? fits->estimation_reason : "", &e.status, &e.reason);
+    } else if (window_scores.size() < config.performance.estimation.min_samples) {
+      e.status = "insufficient_data";
+      e.samples = window_scores.size();
+    } else {
+      ScoredRows labelled;
+      if (!joined.empty()) {
+        std::vector<performance::ClassificationSample> samples;
+        samples.reserve(joined.size());
+        for (const JoinedPair& p : joined) samples.push_back(p.classification);
+        labelled = JoinedRows(*schema_, samples);
+      }
+      e = fits->estimation->Estimate(window_scores, labelled);
+    }
+  }
+  if (config.drift.multivariate.enabled) {
+    MultivariateResult& m = status->multivariate.emplace();
+    if (fits == nullptr || !fits->multivariate) {
+      missing(fits ? fits->multivariate_reason : "", &m.status, &m.reason);
+    } else if (!rows) {
+      m.status = "insufficient_data";
+      m.samples = status->window_events;
+    } else {
+      m = fits->multivariate->Evaluate(*rows);
+    }
+  }
+  if (config.drift.target.enabled && fits != nullptr && fits->target) {
+    const bool enough = joined.size() >= config.drift.min_samples;
+    for (const TargetComparison& t : fits->target->Evaluate(joined)) {
+      ColumnResult r;
+      r.name = t.column;
+      r.type = t.type;
+      r.window_samples = t.window_samples;
+      r.reference_samples = t.reference_samples;
+      r.status = enough ? "ok" : "insufficient_data";
+      if (enough) {
+        for (size_t i = 0; i < t.tests.size(); ++i) {
+          DriftTestResult tr;
+          tr.test = t.tests[i].test;
+          tr.statistic = t.tests[i].statistic;
+          tr.p_value = t.tests[i].p_value;
+          // One comparison at a time: no Bonferroni division.
+          tr.threshold = ThresholdFor(nullptr, tr.test, 1);
+          tr.detected = tr.p_value ? *tr.p_value < tr.threshold : tr.statistic >= tr.threshold;
+          if (i == 0) r.drifted = tr.detected;
+          r.tests.push_back(std::move(tr));
+        }
+      }
+      status->target.push_back(std::move(r));
+    }
+  }
 }
 
 ModelStatus ModelState::Status() const {

@@ -19,10 +19,13 @@
 #include "performance/join_store.h"
 #include "state/daemon_metrics.h"
 #include "state/drift_columns.h"
+#include "state/estimation.h"
 #include "state/model_metrics.h"
+#include "state/multivariate_drift.h"
 #include "state/performance_windows.h"
 #include "state/reference_data.h"
 #include "state/snapshot.h"
+#include "state/target_drift.h"
 
 namespace modelmon::state {
 
@@ -70,6 +73,12 @@ struct ModelStatus {
   std::vector<PerformanceResult> performance;
   std::optional<ExperimentResult> experiment;
   std::map<std::string, double> baseline;
+  // Label-free estimation, multivariate drift and target drift, when configured.
+  std::optional<EstimationResult> estimation;
+  std::optional<MultivariateResult> multivariate;
+  // Target drift as columns kLabelFeature and kPredictionVsLabelFeature (same tests and verdict
+  // rules as features; not counted in the dataset drift).
+  std::vector<ColumnResult> target;
 };
 
 // Live state of one monitored model: its reference, its sliding window of prediction events, the
@@ -144,6 +153,26 @@ class ModelState {
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Window, reference and join sizes as they are now.
   void FillLiveSizesLocked(ModelStatus* status) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool WantsReferenceFits() const;
+  struct ReferenceFits;
+  // Fills status->estimation, ->multivariate and ->target from the fits and the inputs copied
+  // under the lock. Runs outside mu_.
+  void EvaluateReferenceModels(const ReferenceFits* fits, bool has_reference,
+                               const ScoredRows& window_scores,
+                               const std::vector<JoinedPair>& joined,
+                               const std::optional<DriftColumns::WindowExport>& rows,
+                               ModelStatus* status) const;
+  // Fits estimation, multivariate drift and target drift on a reference set since the last call,
+  // outside mu_ (from Evaluate(), never on the ingest path). Precondition: evaluate_mu_ held.
+  void FitPendingReference() LOCKS_EXCLUDED(mu_);
+  // The fitted models of the reference in use, and why each is missing (when it is). Immutable
+  // once installed; replaced as a whole.
+  struct ReferenceFits {
+    std::shared_ptr<const FittedEstimation> estimation;
+    std::shared_ptr<const FittedMultivariate> multivariate;
+    std::shared_ptr<const FittedTarget> target;
+    std::string estimation_reason, multivariate_reason, target_reason;
+  };
 
   const std::shared_ptr<const ingest::ModelSchema> schema_;
   const Clock* const clock_;
@@ -164,6 +193,13 @@ class ModelState {
   std::vector<uint8_t> flags_ GUARDED_BY(mu_);
   std::vector<uint32_t> bins_ GUARDED_BY(mu_);
   PerformanceWindows performance_ GUARDED_BY(mu_);
+  // Scored predictions of the window (label-free estimation only).
+  std::optional<ScoreWindow> scores_ GUARDED_BY(mu_);
+  // A reference waiting for its fits (set by SetReferenceLocked), its generation, and the fits of
+  // the reference in use (null before the first fit).
+  std::shared_ptr<const ReferenceData> pending_fit_ GUARDED_BY(mu_);
+  uint64_t reference_generation_ GUARDED_BY(mu_) = 0;
+  std::shared_ptr<const ReferenceFits> fits_ GUARDED_BY(mu_);
 };
 
 }  // namespace modelmon::state

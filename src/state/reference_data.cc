@@ -8,18 +8,39 @@
 namespace modelmon::state {
 
 ReferenceData::ReferenceData(const ingest::ModelSchema& schema)
-    : numerical_(schema.columns().size()), categorical_(schema.columns().size()) {}
+    : num_features_(schema.num_features()),
+      current_numbers_(schema.num_features(), NAN),
+      current_categories_(schema.num_features()),
+      numerical_(schema.columns().size()),
+      categorical_(schema.columns().size()) {}
 
 void ReferenceData::AddRow(const ingest::PredictionEvent& event) {
   for (size_t c = 0; c < event.columns.size(); ++c) AddValue(c, event.columns[c]);
+  current_outputs_.predicted_class = event.predicted_class;
+  current_outputs_.predicted_value = event.predicted_value;
+  current_outputs_.score = event.score;
+  current_outputs_.class_scores = event.class_scores;
+  EndRow();
+}
+
+void ReferenceData::EndRow() {
+  row_numbers_.insert(row_numbers_.end(), current_numbers_.begin(), current_numbers_.end());
+  for (std::string& c : current_categories_) row_categories_.push_back(std::move(c));
+  outputs_.push_back(std::move(current_outputs_));
+  current_numbers_.assign(num_features_, NAN);
+  current_categories_.assign(num_features_, std::string());
+  current_outputs_ = ingest::ReferenceOutputs();
+  ++row_count_;
   ++rows_;
 }
 
 void ReferenceData::AddValue(size_t column, const ingest::Value& value) {
   if (value.kind == ingest::Value::Kind::kNumber && std::isfinite(value.number)) {
     numerical_[column].push_back(value.number);
+    if (column < num_features_) current_numbers_[column] = value.number;
   } else if (value.kind == ingest::Value::Kind::kCategory) {
     AddCategory(column, value.category);
+    if (column < num_features_) current_categories_[column] = value.category;
   }
 }
 
@@ -47,7 +68,8 @@ class DataSink : public ingest::ReferenceSink {
  public:
   explicit DataSink(ReferenceData* data) : data_(data) {}
   void Cell(size_t column, const ingest::Value& value) override { data_->AddValue(column, value); }
-  void EndRow() override { data_->set_rows(data_->rows() + 1); }
+  void Outputs(const ingest::ReferenceOutputs& outputs) override { data_->SetOutputs(outputs); }
+  void EndRow() override { data_->EndRow(); }
 
  private:
   ReferenceData* data_;
