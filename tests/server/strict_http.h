@@ -164,7 +164,9 @@ inline bool ChunkExtensions(std::string_view s) {
     ++i;
     skip_ws();
     if (!token()) return false;
+    const size_t after_name = i;
     skip_ws();
+    if (i == s.size() || s[i] != '=') i = after_name;  // BWS only before "=" or ";".
     if (i < s.size() && s[i] == '=') {
       ++i;
       skip_ws();
@@ -249,6 +251,15 @@ inline Stream Parse(std::string_view in, size_t max_header_bytes, size_t max_bod
     if (p == Parse::kIncomplete) return head_bytes > max_header_bytes ? fail(431) : cut();
     if (pos - head_start > max_header_bytes) return fail(431);
 
+    // Connection is a list of tokens (RFC 9110 §7.6.1); the parser refuses anything else.
+    for (const auto& f : fields) {
+      if (!internal::IEq(f.name, "connection")) continue;
+      for (auto e : internal::Elements(f.value)) {
+        for (char c : e) {
+          if (!internal::IsTchar(static_cast<unsigned char>(c))) return fail(400);
+        }
+      }
+    }
     size_t hosts = 0, lengths = 0, encodings = 0;
     std::string length_value;
     std::vector<std::string_view> codings;
@@ -339,8 +350,8 @@ std::string Generate(Rng& rng) {
   auto chance = [&](int percent) { return static_cast<int>(rng() % 100) < percent; };
   auto body_of = [&](size_t n) {
     std::string b;
-    for (size_t i = 0; i < n; ++i)
-      b += static_cast<char>("abcdefXYZ{}\r\n 0123456789;:,\""[pick(30)]);
+    static constexpr std::string_view kAlphabet("abcdefXYZ{}\r\n 0123456789;:,\"\0", 29);
+    for (size_t i = 0; i < n; ++i) b += kAlphabet[pick(kAlphabet.size())];
     return b;
   };
   static const char* kTe[] = {"chunked",       "Chunked",       " chunked ",         "gzip",
