@@ -67,7 +67,7 @@ Service::Service(const Config& config, const Clock* clock)
 Service::~Service() = default;
 
 std::unique_ptr<Service> Service::Create(const Config& config, const Clock* clock,
-                                         std::string* error) {
+                                         std::string* error, Mode mode) {
   std::unique_ptr<Service> service(new Service(config, clock));
   std::vector<std::shared_ptr<const ingest::ModelSchema>> schemas;
   for (const ModelConfig& m : config.models) {
@@ -79,9 +79,11 @@ std::unique_ptr<Service> Service::Create(const Config& config, const Clock* cloc
       config.server.bench_discard_endpoint,
       [parser](std::string_view name) { return parser->ModelIndex(name); });
   service->alerting_ = std::make_unique<state::Alerting>(config.alerts, service->metrics_.get());
-  service->notifier_ = Notifier::Create(
-      config.notify, config.server.listen_address + ":" + std::to_string(config.server.port),
-      *service->registry_, clock);
+  if (mode == Mode::kServe) {
+    service->notifier_ = Notifier::Create(
+        config.notify, config.server.listen_address + ":" + std::to_string(config.server.port),
+        *service->registry_, clock);
+  }
   for (size_t i = 0; i < schemas.size(); ++i) {
     auto model = std::make_unique<state::ModelState>(schemas[i], service->metrics_.get(), clock);
     const std::string file = state::ResolveConfigPath(config, config.models[i].reference.file);
@@ -97,9 +99,11 @@ std::unique_ptr<Service> Service::Create(const Config& config, const Clock* cloc
   }
   service->snapshots_ = std::make_unique<state::SnapshotStore>(
       config, clock, service->registry_.get(), service->metrics_.get());
-  LogRestore(
-      service->snapshots_->path(),
-      service->snapshots_->Restore(service->models_, *service->parser_, service->alerting_.get()));
+  if (mode == Mode::kServe) {
+    LogRestore(service->snapshots_->path(),
+               service->snapshots_->Restore(service->models_, *service->parser_,
+                                            service->alerting_.get()));
+  }
   // Rejection reasons are known up front: export them at zero so rate() works from the start.
   for (const char* kind : {"prediction", "ground_truth"}) {
     for (size_t r = 0; r < static_cast<size_t>(ingest::RejectReason::kCount); ++r) {
