@@ -15,7 +15,6 @@
 namespace modelmon::ingest {
 namespace {
 
-
 TEST(CategoryTest, Utf8FollowsRfc3629) {
   // Valid: ASCII, 2-, 3- and 4-byte forms and the edges around the surrogates and U+10FFFF.
   for (const char* valid :
