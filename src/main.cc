@@ -70,7 +70,12 @@ int Run(const std::string& config_path, const std::string& log_format, const std
       std::fprintf(stderr, "modelmon: --listen: expected host:port, got \"%s\"\n", listen.c_str());
       return kExitConfig;
     }
-    config->server.listen_address = listen.substr(0, colon);
+    std::string host = listen.substr(0, colon);
+    // "[::1]:8080" as in server.listen; the host is resolved by Daemon::Create like the config's.
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    config->server.listen_address = host;
     try {
       const int port = std::stoi(listen.substr(colon + 1));
       if (port < 0 || port > 65535) throw std::out_of_range("port");
