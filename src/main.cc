@@ -18,6 +18,10 @@ namespace {
 constexpr int kExitRuntime = 1;
 constexpr int kExitConfig = 2;
 
+int ExitCode(const modelmon::StartError& error) {
+  return error.kind == modelmon::StartError::Kind::kConfig ? kExitConfig : kExitRuntime;
+}
+
 std::optional<modelmon::Config> Load(const std::string& path) {
   modelmon::ConfigResult result = modelmon::LoadConfigFile(path);
   if (!result.ok()) {
@@ -66,7 +70,12 @@ int Run(const std::string& config_path, const std::string& log_format, const std
       std::fprintf(stderr, "modelmon: --listen: expected host:port, got \"%s\"\n", listen.c_str());
       return kExitConfig;
     }
-    config->server.listen_address = listen.substr(0, colon);
+    std::string host = listen.substr(0, colon);
+    // "[::1]:8080" as in server.listen; the host is resolved by Daemon::Create like the config's.
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    config->server.listen_address = host;
     try {
       const int port = std::stoi(listen.substr(colon + 1));
       if (port < 0 || port > 65535) throw std::out_of_range("port");
@@ -77,14 +86,14 @@ int Run(const std::string& config_path, const std::string& log_format, const std
     }
   }
   modelmon::ConfigureLogging(config->log_format, config->log_level);
-  std::string error;
-  auto daemon = modelmon::Daemon::Create(*config, &error);
+  modelmon::StartError start_error;
+  auto daemon = modelmon::Daemon::Create(*config, &start_error);
   if (!daemon) {
-    std::fprintf(stderr, "modelmon: %s\n", error.c_str());
-    const bool config_error = error.rfind("models[", 0) == 0 || error.rfind("server.tls.", 0) == 0;
-    return config_error ? kExitConfig : kExitRuntime;
+    std::fprintf(stderr, "modelmon: %s\n", start_error.message.c_str());
+    return ExitCode(start_error);
   }
   // Create() has bound the listener: the port is final and connections queue until Run().
+  std::string error;
   if (!port_file.empty() && !WritePortFile(port_file, daemon->port(), &error)) {
     std::fprintf(stderr, "modelmon: %s\n", error.c_str());
     return kExitRuntime;
@@ -144,6 +153,12 @@ int main(int argc, char** argv) {
   if (*check) {
     auto config = Load(check_path);
     if (!config) return kExitConfig;
+    // The checks of start-up itself (reference files, TLS files, server.listen), without binding.
+    modelmon::StartError error;
+    if (!modelmon::Daemon::Check(*config, &error)) {
+      std::fprintf(stderr, "modelmon: %s: %s\n", check_path.c_str(), error.message.c_str());
+      return ExitCode(error);
+    }
     std::printf("%s: OK (%zu model(s))\n", check_path.c_str(), config->models.size());
     return 0;
   }

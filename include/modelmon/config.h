@@ -226,9 +226,12 @@ struct ConfigResult {
 
 // Parses and validates YAML. Never throws. String scalars may refer to environment variables as
 // ${NAME} or ${NAME:-default}; an unset variable without a default is an error naming the key.
-// LoadConfigFile reads `path` (an unreadable file is the one error "PATH: cannot open file") and
-// records it as Config::source_path.
+// LoadConfigFile reads `path` and records it as Config::source_path; a file that cannot be read
+// is the one error "PATH: ..." (cannot open file, not a regular file, or larger than
+// kMaxConfigFileBytes): a FIFO or a device such as /dev/zero is refused without blocking.
 ConfigResult LoadConfigFile(const std::string& path);
+// The largest configuration file LoadConfigFile reads.
+inline constexpr size_t kMaxConfigFileBytes = size_t{4} << 20;
 ConfigResult LoadConfigString(const std::string& yaml, const std::string& source_path = "");
 
 // Names used in metrics, config and the API.

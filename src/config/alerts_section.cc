@@ -86,7 +86,9 @@ void ReadAlerts(YamlReader& y, const YAML::Node& node, std::vector<AlertRuleConf
     if (r["for"]) {
       if (auto v = y.String(r["for"], Join(path, "for"))) {
         auto d = ParseDuration(*v);
-        if (!d) {
+        if (IsBareNumberDuration(*v)) {
+          y.Error(Join(path, "for"), BareNumberDurationMessage(*v));
+        } else if (!d) {
           y.Error(Join(path, "for"),
                   "expected a duration such as 0s, 30s or 5m, got \"" + *v + "\"");
         } else {

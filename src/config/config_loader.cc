@@ -1,8 +1,7 @@
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <utility>
 
+#include "common/bounded_file.h"
 #include "config/sections.h"
 #include "modelmon/config.h"
 
@@ -80,15 +79,14 @@ ConfigResult LoadConfigString(const std::string& yaml, const std::string& source
 }
 
 ConfigResult LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string text;
+  std::string error;
+  if (ReadBoundedFile(path, kMaxConfigFileBytes, &text, &error) != FileReadStatus::kOk) {
     ConfigResult result;
-    result.errors.push_back(path + ": cannot open file");
+    result.errors.push_back(error);
     return result;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return LoadConfigString(buffer.str(), path);
+  return LoadConfigString(text, path);
 }
 
 const char* TaskName(Task task) {

@@ -6,7 +6,16 @@
 
 namespace modelmon {
 
+bool IsBareNumberDuration(std::string_view text) {
+  if (text.empty() || text == "0") return false;
+  for (const char ch : text) {
+    if ((ch < '0' || ch > '9') && ch != '.') return false;
+  }
+  return true;
+}
+
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  if (text == "0") return std::chrono::milliseconds(0);
   size_t digits = 0;
   while (digits < text.size() &&
          ((text[digits] >= '0' && text[digits] <= '9') || text[digits] == '.')) {
@@ -21,7 +30,7 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   double scale = 0;
   if (unit == "ms") {
     scale = 1;
-  } else if (unit == "s" || unit.empty()) {
+  } else if (unit == "s") {
     scale = 1e3;
   } else if (unit == "m") {
     scale = 60e3;

@@ -8,9 +8,14 @@
 namespace modelmon {
 
 // Parses Prometheus-style durations: an unsigned integer or decimal number followed by one of
-// ms, s, m, h, d (e.g. "500ms", "1.5s", "24h"); a bare number means seconds. Returns nullopt on any
-// other input or on overflow. Thread-safe (pure).
+// ms, s, m, h, d (e.g. "500ms", "1.5s", "24h"). A number needs its unit ("10" is refused, as it
+// would be ambiguous); "0" alone is zero, as in Prometheus. Returns nullopt on any other input or
+// on overflow. Thread-safe (pure).
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// Whether `text` is a bare number ("10", "1.5"; not "0"): the error messages of duration keys
+// then say which unit to add. Thread-safe (pure).
+bool IsBareNumberDuration(std::string_view text);
 
 }  // namespace modelmon
 

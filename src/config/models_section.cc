@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "config/sections.h"
+#include "detectors/drift.h"
 
 namespace modelmon::config {
 namespace {
@@ -32,6 +33,12 @@ void ReadClasses(YamlReader& y, const YAML::Node& node, const std::string& path,
     }
     for (size_t i = 0; i < v->size(); ++i) {
       y.CheckName((*v)[i], cp + "[" + std::to_string(i) + "]");
+      // The prediction is monitored as a categorical column: its classes are categories.
+      if ((*v)[i] == detectors::CategoricalReference::kOtherBucket) {
+        y.Error(cp + "[" + std::to_string(i) + "]",
+                "\"__other__\" is reserved: it labels the bin of categories outside the "
+                "reference's kept ones");
+      }
     }
   }
   if (m->task == Task::kBinaryClassification && m->classes.size() == 2) {

@@ -1,13 +1,25 @@
 #include <cctype>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <utility>
 
+#include "common/bounded_file.h"
 #include "config/sections.h"
 
 namespace modelmon::config {
 namespace {
+
+// A token file holds one token; anything larger is not one.
+constexpr size_t kMaxTokenFileBytes = size_t{64} << 10;
+
+// A bearer token travels in an Authorization header: a control character (CR and LF would split
+// the header) can never be presented by a client, so it is a configuration error.
+bool HasControlCharacter(const std::string& token) {
+  for (const char ch : token) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
 
 // File contents are checked when the daemon starts (the server module owns OpenSSL).
 void ReadTls(YamlReader& y, const YAML::Node& node, TlsConfig* t) {
@@ -63,12 +75,12 @@ void ReadAuth(YamlReader& y, const YAML::Node& node, ServerConfig* s) {
     } else if (node[key + "_file"]) {
       auto file = y.String(node[key + "_file"], path + "_file");
       if (!file) continue;
-      std::ifstream in(*file, std::ios::binary);
-      if (!in) {
-        y.Error(path + "_file", "cannot read \"" + *file + "\"");
+      std::string token;
+      std::string error;
+      if (ReadBoundedFile(*file, kMaxTokenFileBytes, &token, &error) != FileReadStatus::kOk) {
+        y.Error(path + "_file", "cannot read the token: " + error);
         continue;
       }
-      std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
         token.pop_back();
       }
@@ -76,6 +88,11 @@ void ReadAuth(YamlReader& y, const YAML::Node& node, ServerConfig* s) {
     }
     if (!out->empty() && out->size() < 16) {
       y.Error(path, "a token needs at least 16 characters");
+    }
+    if (HasControlCharacter(*out)) {
+      y.Error(path,
+              "a token may not contain control characters (CR, LF, tab or any byte below 0x20, "
+              "or 0x7F): no client could send it in an Authorization header");
     }
   }
 }

@@ -28,6 +28,11 @@ std::string Describe(const YAML::Node& node) {
   }
 }
 
+std::string BareNumberDurationMessage(const std::string& text) {
+  return "a bare number is not a duration; write " + text + "s (or " + text + "ms, " + text +
+         "m, " + text + "h, " + text + "d)";
+}
+
 std::string Join(const std::string& path, const std::string& key) {
   return path.empty() ? key : path + "." + key;
 }
@@ -173,6 +178,10 @@ std::optional<std::chrono::milliseconds> YamlReader::Duration(const YAML::Node& 
                                                               const std::string& path) {
   auto s = String(node, path);
   if (!s) return std::nullopt;
+  if (IsBareNumberDuration(*s)) {
+    Error(path, BareNumberDurationMessage(*s));
+    return std::nullopt;
+  }
   auto d = ParseDuration(*s);
   if (!d || d->count() <= 0) {
     Error(path,

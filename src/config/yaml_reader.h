@@ -21,6 +21,10 @@ std::string Describe(const YAML::Node& node);
 // The key path of `key` under `path` ("server" + "threads" -> "server.threads"; "" + "k" -> "k").
 std::string Join(const std::string& path, const std::string& key);
 
+// The error message for a duration written as a bare number: "a bare number is not a duration;
+// write 10s (or 10ms, 10m, 10h, 10d)".
+std::string BareNumberDurationMessage(const std::string& text);
+
 // Typed reads of YAML nodes that never throw: each read either returns its value or records one
 // error "key.path: expected ..., got ..." and returns nullopt. String scalars are expanded from
 // the environment first (${NAME}, ${NAME:-default}), so every typed read accepts a reference.

@@ -20,7 +20,6 @@ using simdjson::dom::object;
 constexpr size_t kMaxDepth = 32;
 constexpr size_t kMaxIdLength = 256;
 constexpr size_t kMaxVersionLength = 128;
-constexpr size_t kMaxCategoryLength = 1024;
 
 simdjson::dom::parser& ThreadParser() {
   thread_local simdjson::dom::parser parser = [] {
@@ -209,9 +208,8 @@ std::optional<Failure> ReadFeatures(const ModelSchema& schema, const element& e,
     } else {
       auto text = ScalarText(v);
       if (!text) return WrongType(path(field.key), "string, number or boolean", v);
-      if (text->size() > kMaxCategoryLength) {
-        return Failure{RejectReason::kInvalidValue,
-                       path(field.key) + ": category longer than 1024 bytes"};
+      if (auto problem = CategoryProblem(*text)) {
+        return Failure{RejectReason::kInvalidValue, path(field.key) + ": " + *problem};
       }
       slot.kind = Value::Kind::kCategory;
       slot.category = std::move(*text);

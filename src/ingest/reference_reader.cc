@@ -303,6 +303,7 @@ std::optional<std::string> ParseReferenceCell(const ModelSchema& schema, size_t 
   if (schema.prediction_column() == column && !schema.ClassIndex(text)) {
     return "unknown class \"" + std::string(text.substr(0, 64)) + "\"";
   }
+  if (auto problem = CategoryProblem(text)) return problem;
   out->kind = Value::Kind::kCategory;
   out->category.assign(text);
   return std::nullopt;

@@ -20,6 +20,21 @@ struct StringHash {
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+// The longest category value accepted, in bytes: in events and in references alike.
+inline constexpr size_t kMaxCategoryBytes = 1024;
+
+// The one validator of category values (categorical features of events, and of reference CSV and
+// JSON lines): nullopt when `text` may be a category, otherwise why not: longer than
+// kMaxCategoryBytes, not valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points above
+// U+10FFFF), or equal to the overflow bin's label "__other__"
+// (detectors::CategoricalReference::kOtherBucket), which a category may not take because its
+// counts would merge with those of every category outside the reference's kept ones. The message
+// has no key path; callers prefix one. Pure, thread-safe; O(text size).
+std::optional<std::string> CategoryProblem(std::string_view text);
+
+// Whether `text` is valid UTF-8 (RFC 3629). Pure, thread-safe; O(text size).
+bool IsValidUtf8(std::string_view text);
+
 // A monitored column: a configured feature, or the prediction / score monitored as a
 // pseudo-feature.
 struct Column {

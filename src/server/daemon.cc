@@ -42,7 +42,9 @@ class DaemonImpl final : public Daemon {
     }
   }
 
-  bool Listen(std::string* error) { return server_.Listen(error); }
+  bool Listen(server::HttpServer::ListenPlan plan, std::string* error) {
+    return server_.Listen(std::move(plan), error);
+  }
   uint16_t port() const override { return server_.port(); }
 
   int Run(bool handle_signals) override {
@@ -176,15 +178,39 @@ class DaemonImpl final : public Daemon {
   std::chrono::steady_clock::time_point close_deadline_;
 };
 
+// Every step of start-up that the configuration decides, shared by Create() and Check() so that
+// the two cannot disagree: the listener (TLS files, address) first, as it is cheap, then the
+// service (reference files; kServe also restores the snapshot).
+bool Prepare(const Config& config, const Clock* clock, server::Service::Mode mode,
+             server::HttpServer::ListenPlan* listen, std::unique_ptr<server::Service>* service,
+             StartError* error) {
+  error->kind = StartError::Kind::kConfig;
+  if (!server::HttpServer::PrepareListen(config.server, listen, &error->message)) return false;
+  *service = server::Service::Create(config, clock, &error->message, mode);
+  return *service != nullptr;
+}
+
 }  // namespace
 
-std::unique_ptr<Daemon> Daemon::Create(const Config& config, std::string* error,
+std::unique_ptr<Daemon> Daemon::Create(const Config& config, StartError* error,
                                        const Clock* clock) {
-  auto service = server::Service::Create(config, clock, error);
-  if (!service) return nullptr;
+  server::HttpServer::ListenPlan listen;
+  std::unique_ptr<server::Service> service;
+  if (!Prepare(config, clock, server::Service::Mode::kServe, &listen, &service, error)) {
+    return nullptr;
+  }
   auto daemon = std::make_unique<DaemonImpl>(config, std::move(service), clock);
-  if (!daemon->Listen(error)) return nullptr;
+  if (!daemon->Listen(std::move(listen), &error->message)) {
+    error->kind = StartError::Kind::kRuntime;
+    return nullptr;
+  }
   return daemon;
+}
+
+bool Daemon::Check(const Config& config, StartError* error) {
+  server::HttpServer::ListenPlan listen;
+  std::unique_ptr<server::Service> service;
+  return Prepare(config, Clock::Real(), server::Service::Mode::kCheck, &listen, &service, error);
 }
 
 }  // namespace modelmon

@@ -26,6 +26,7 @@
 #include "server/limits.h"
 #include "server/request_framing.h"
 #include "server/routes.h"
+#include "server/tls_context.h"
 
 namespace modelmon::server {
 
@@ -556,61 +557,46 @@ HttpServer::HttpServer(net::io_context& ioc, const ServerConfig& config, Service
 
 HttpServer::~HttpServer() = default;
 
-namespace {
+HttpServer::ListenPlan::ListenPlan() = default;
+HttpServer::ListenPlan::~ListenPlan() = default;
+HttpServer::ListenPlan::ListenPlan(ListenPlan&&) noexcept = default;
+HttpServer::ListenPlan& HttpServer::ListenPlan::operator=(ListenPlan&&) noexcept = default;
 
-// The reason OpenSSL gives for the last failure, or the error code's message.
-std::string OpenSslReason(const beast::error_code& ec) {
-  const unsigned long e = ERR_peek_last_error();
-  std::string reason;
-  if (e != 0) {
-    const char* r = ERR_reason_error_string(e);
-    if (r != nullptr) reason = r;
+bool HttpServer::PrepareListen(const ServerConfig& config, ListenPlan* plan, std::string* error) {
+  if (config.tls.enabled()) {
+    plan->tls = LoadTlsContext(config.tls, error);
+    if (!plan->tls) return false;
   }
-  ERR_clear_error();
-  return reason.empty() ? ec.message() : reason;
+  beast::error_code ec;
+  auto address = net::ip::make_address(config.listen_address, ec);
+  if (ec) {
+    // Not an IP address: a host name, resolved once, here, so that a name that does not resolve
+    // is a configuration error and the address bound is the one check-config saw.
+    net::io_context ioc;
+    tcp::resolver resolver(ioc);
+    const auto results = resolver.resolve(config.listen_address, std::to_string(config.port),
+                                          tcp::resolver::numeric_service, ec);
+    if (ec || results.empty()) {
+      *error = "server.listen: cannot resolve the host \"" + config.listen_address +
+               "\": " + (ec ? ec.message() : std::string("no address"));
+      return false;
+    }
+    address = results.begin()->endpoint().address();
+    for (const auto& entry : results) {
+      if (entry.endpoint().address().is_v4()) {
+        address = entry.endpoint().address();
+        break;
+      }
+    }
+  }
+  plan->endpoint = tcp::endpoint(address, config.port);
+  return true;
 }
 
-}  // namespace
-
-bool HttpServer::Listen(std::string* error) {
+bool HttpServer::Listen(ListenPlan plan, std::string* error) {
   beast::error_code ec;
-  if (config_.tls.enabled()) {
-    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
-    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                         ssl::context::no_sslv3 | ssl::context::single_dh_use,
-                     ec);
-    SSL_CTX* native = ctx->native_handle();
-    if (SSL_CTX_set_min_proto_version(
-            native, config_.tls.min_version >= 13 ? TLS1_3_VERSION : TLS1_2_VERSION) != 1) {
-      *error = "server.tls.min_version: not supported by this OpenSSL";
-      return false;
-    }
-    ctx->use_certificate_chain_file(config_.tls.cert_file, ec);
-    if (ec) {
-      *error = "server.tls.cert_file: cannot load a PEM certificate chain from \"" +
-               config_.tls.cert_file + "\": " + OpenSslReason(ec);
-      return false;
-    }
-    ctx->use_private_key_file(config_.tls.key_file, ssl::context::pem, ec);
-    if (ec) {
-      *error = "server.tls.key_file: cannot load a PEM private key from \"" + config_.tls.key_file +
-               "\": " + OpenSslReason(ec);
-      return false;
-    }
-    if (SSL_CTX_check_private_key(native) != 1) {
-      *error = "server.tls.key_file: the private key does not match the certificate in \"" +
-               config_.tls.cert_file + "\"";
-      ERR_clear_error();
-      return false;
-    }
-    tls_ = std::move(ctx);
-  }
-  const auto address = net::ip::make_address(config_.listen_address, ec);
-  if (ec) {
-    *error = "server.listen: invalid address \"" + config_.listen_address + "\": " + ec.message();
-    return false;
-  }
-  const tcp::endpoint endpoint(address, config_.port);
+  tls_ = std::move(plan.tls);
+  const tcp::endpoint& endpoint = plan.endpoint;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);

@@ -48,9 +48,26 @@ class HttpServer {
   HttpServer(boost::asio::io_context& ioc, const ServerConfig& config, Service& service);
   ~HttpServer();
 
-  // Loads the TLS certificate and key when configured, then binds and listens. False with *error
-  // set otherwise; TLS problems start with "server.tls." (a configuration error).
-  bool Listen(std::string* error);
+  // The listener's configuration, loaded and resolved, with no socket opened.
+  struct ListenPlan {
+    ListenPlan();
+    ~ListenPlan();
+    ListenPlan(ListenPlan&&) noexcept;
+    ListenPlan& operator=(ListenPlan&&) noexcept;
+
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::unique_ptr<boost::asio::ssl::context> tls;  // Null for plain HTTP.
+  };
+  // Everything Listen() needs that the configuration decides, checked without binding or writing
+  // anything: loads the TLS certificate and key when configured (LoadTlsContext) and resolves
+  // server.listen. An IP address is used as it is; a host name is resolved now (its first IPv4
+  // address, else its first address). False with *error set otherwise, a configuration error
+  // starting with "server.tls." or "server.listen:". Thread-safe.
+  static bool PrepareListen(const ServerConfig& config, ListenPlan* plan, std::string* error);
+  // Binds and listens on plan.endpoint (from PrepareListen), serving TLS with plan.tls when set.
+  // False with *error set when the socket cannot be bound (the port is in use, permission), a
+  // runtime error.
+  bool Listen(ListenPlan plan, std::string* error);
   uint16_t port() const { return port_; }
   bool tls() const { return tls_ != nullptr; }
   void Start();

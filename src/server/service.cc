@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <new>
 #include <optional>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 #include "server/handlers.h"
@@ -69,7 +71,7 @@ Service::Service(const Config& config, const Clock* clock)
 Service::~Service() = default;
 
 std::unique_ptr<Service> Service::Create(const Config& config, const Clock* clock,
-                                         std::string* error) {
+                                         std::string* error, Mode mode) {
   std::unique_ptr<Service> service(new Service(config, clock));
   std::vector<std::shared_ptr<const ingest::ModelSchema>> schemas;
   for (const ModelConfig& m : config.models) {
@@ -81,9 +83,11 @@ std::unique_ptr<Service> Service::Create(const Config& config, const Clock* cloc
       config.server.bench_discard_endpoint,
       [parser](std::string_view name) { return parser->ModelIndex(name); });
   service->alerting_ = std::make_unique<state::Alerting>(config.alerts, service->metrics_.get());
-  service->notifier_ = Notifier::Create(
-      config.notify, config.server.listen_address + ":" + std::to_string(config.server.port),
-      *service->registry_, clock);
+  if (mode == Mode::kServe) {
+    service->notifier_ = Notifier::Create(
+        config.notify, config.server.listen_address + ":" + std::to_string(config.server.port),
+        *service->registry_, clock);
+  }
   for (size_t i = 0; i < schemas.size(); ++i) {
     auto model = std::make_unique<state::ModelState>(schemas[i], service->metrics_.get(), clock);
     const std::string file = state::ResolveConfigPath(config, config.models[i].reference.file);
@@ -99,14 +103,24 @@ std::unique_ptr<Service> Service::Create(const Config& config, const Clock* cloc
   }
   service->snapshots_ = std::make_unique<state::SnapshotStore>(
       config, clock, service->registry_.get(), service->metrics_.get());
-  const state::SnapshotRestoreReport restore =
-      service->snapshots_->Restore(service->models_, *service->parser_, service->alerting_.get());
-  if (restore.outcome == state::SnapshotRestoreReport::Outcome::kNotRegular) {
-    // A FIFO or a device cannot hold a snapshot, and every write would try to replace it.
-    *error = "state.snapshot_path: " + restore.error;
-    return nullptr;
+  if (mode == Mode::kServe) {
+    const state::SnapshotRestoreReport restore =
+        service->snapshots_->Restore(service->models_, *service->parser_, service->alerting_.get());
+    if (restore.outcome == state::SnapshotRestoreReport::Outcome::kNotRegular) {
+      // A FIFO or a device cannot hold a snapshot, and every write would try to replace it.
+      *error = "state.snapshot_path: " + restore.error;
+      return nullptr;
+    }
+    LogRestore(service->snapshots_->path(), restore);
+  } else if (!service->snapshots_->path().empty()) {
+    // The same refusal as start-up, without reading the snapshot.
+    std::error_code ec;
+    const auto status = std::filesystem::status(service->snapshots_->path(), ec);
+    if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+      *error = "state.snapshot_path: " + service->snapshots_->path() + ": not a regular file";
+      return nullptr;
+    }
   }
-  LogRestore(service->snapshots_->path(), restore);
   // Rejection reasons are known up front: export them at zero so rate() works from the start.
   for (const char* kind : {"prediction", "ground_truth"}) {
     for (size_t r = 0; r < static_cast<size_t>(ingest::RejectReason::kCount); ++r) {

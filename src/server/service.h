@@ -28,11 +28,17 @@ namespace modelmon::server {
 // request data: bad input becomes a 4xx with a JSON body {"error": "..."} and a counter.
 class Service {
  public:
-  // Builds the models, loads file references and restores the snapshot. Returns null and sets
-  // *error when a reference file cannot be loaded or state.snapshot_path is not a regular file
-  // (a FIFO, a device). clock must outlive the service.
+  // kServe: the daemon's service. kCheck: the same construction and validation (reference files
+  // read and parsed, the snapshot path checked to be a regular file when it exists) with no side
+  // effect: no snapshot is read, restored or set aside, and no notifier thread starts; the result
+  // only tells whether the config can be served.
+  enum class Mode { kServe, kCheck };
+  // Builds the models, loads file references and (kServe) restores the snapshot. Returns null and
+  // sets *error (a configuration error, "models[I].reference.file: ..." or "state.snapshot_path:
+  // ...") when a reference file cannot be loaded or state.snapshot_path is not a regular file (a
+  // FIFO, a device). clock must outlive the service.
   static std::unique_ptr<Service> Create(const Config& config, const Clock* clock,
-                                         std::string* error);
+                                         std::string* error, Mode mode = Mode::kServe);
   ~Service();
 
   // Authenticates the request by its route's scope, routes it and counts it by handler and

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <sstream>
+
+#include "common/bounded_file.h"
 
 namespace modelmon::state {
 
@@ -89,17 +89,20 @@ ReferenceLoad ParseReference(std::string_view body, ReferenceFormat format,
 
 ReferenceLoad LoadReferenceFile(const std::string& path, const ingest::EventParser& parser,
                                 size_t model) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // The largest reference file: the largest reference upload a config can allow
+  // (server.max_body_bytes is at most 1 GiB). Regular files only, so a FIFO or /dev/zero is
+  // refused at once instead of blocking or filling memory.
+  constexpr size_t kMaxReferenceFileBytes = size_t{1} << 30;
+  std::string body;
+  std::string error;
+  if (ReadBoundedFile(path, kMaxReferenceFileBytes, &body, &error) != FileReadStatus::kOk) {
     ReferenceLoad out;
-    out.error = path + ": cannot open reference file";
+    out.error = error;
     return out;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
   const bool csv = path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
   ReferenceLoad out = ParseReference(
-      buffer.str(), csv ? ReferenceFormat::kCsv : ReferenceFormat::kJsonLines, parser, model);
+      body, csv ? ReferenceFormat::kCsv : ReferenceFormat::kJsonLines, parser, model);
   if (!out.data) out.error = path + ": " + out.error;
   return out;
 }

@@ -1,6 +1,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
 
 #include "config/durations.h"
 #include "modelmon/config.h"
@@ -329,13 +334,153 @@ TEST(DurationTest, ParsesPrometheusStyleDurations) {
   EXPECT_EQ(ParseDuration("5m"), std::chrono::minutes(5));
   EXPECT_EQ(ParseDuration("24h"), std::chrono::hours(24));
   EXPECT_EQ(ParseDuration("7d"), std::chrono::hours(24 * 7));
-  EXPECT_EQ(ParseDuration("30"), std::chrono::seconds(30));
+  EXPECT_EQ(ParseDuration("0"), std::chrono::milliseconds(0));  // As in Prometheus.
+  EXPECT_FALSE(ParseDuration("30"));                            // A bare number needs its unit.
+  EXPECT_FALSE(ParseDuration("1.5"));
   EXPECT_FALSE(ParseDuration(""));
   EXPECT_FALSE(ParseDuration("s"));
   EXPECT_FALSE(ParseDuration("10 s"));
   EXPECT_FALSE(ParseDuration("10w"));
   EXPECT_FALSE(ParseDuration("-1s"));
   EXPECT_FALSE(ParseDuration("99999999999d"));
+}
+
+TEST(DurationTest, RecognisesBareNumbers) {
+  EXPECT_TRUE(IsBareNumberDuration("10"));
+  EXPECT_TRUE(IsBareNumberDuration("1.5"));
+  EXPECT_FALSE(IsBareNumberDuration("0"));
+  EXPECT_FALSE(IsBareNumberDuration("10s"));
+  EXPECT_FALSE(IsBareNumberDuration(""));
+  EXPECT_FALSE(IsBareNumberDuration("ten"));
+}
+
+TEST(ConfigLoaderTest, BareNumberDurationsAreRefusedWithTheUnitToWrite) {
+  ConfigResult r = LoadConfigString(std::string(R"(
+evaluation_interval: 10
+server: {request_timeout: 2.5}
+state: {snapshot_path: s.snap, snapshot_interval: "30"}
+alerts:
+  - {name: A, metric: drift_p_value, op: "<", threshold: 0.01, for: 30}
+)") + kMinimal);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.errors,
+              ::testing::UnorderedElementsAre(
+                  "evaluation_interval: a bare number is not a duration; write 10s (or 10ms, 10m, "
+                  "10h, 10d)",
+                  "server.request_timeout: a bare number is not a duration; write 2.5s (or 2.5ms, "
+                  "2.5m, 2.5h, 2.5d)",
+                  "state.snapshot_interval: a bare number is not a duration; write 30s (or 30ms, "
+                  "30m, 30h, 30d)",
+                  "alerts[0].for: a bare number is not a duration; write 30s (or 30ms, 30m, 30h, "
+                  "30d)"));
+  // Zero needs no unit where zero is allowed.
+  ConfigResult zero = LoadConfigString(std::string(R"(
+alerts:
+  - {name: A, metric: drift_p_value, op: "<", threshold: 0.01, for: 0}
+)") + kMinimal);
+  ASSERT_TRUE(zero.ok()) << ::testing::PrintToString(zero.errors);
+  EXPECT_EQ(zero.config->alerts[0].for_duration, std::chrono::milliseconds(0));
+}
+
+TEST(ConfigLoaderTest, TokensWithControlCharactersAreConfigErrors) {
+  ConfigResult r = LoadConfigString(std::string(R"(
+server:
+  auth: {ingest_token: "0123456789abcdef\r\nX-Injected: 1", admin_token: "0123456789abcdef\tx",
+         read_token: "0123456789abcdef\u007f"}
+)") + kMinimal);
+  ASSERT_FALSE(r.ok());
+  const std::string all = ::testing::PrintToString(r.errors);
+  for (const char* scope : {"ingest", "admin", "read"}) {
+    EXPECT_THAT(all, HasSubstr(std::string("server.auth.") + scope +
+                               "_token: a token may not contain control characters"));
+  }
+  EXPECT_EQ(r.errors.size(), 3u) << all;
+  EXPECT_EQ(all.find("X-Injected"), std::string::npos);  // Secrets stay out of errors.
+}
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  std::string Path(const std::string& name) const {
+    return ::testing::TempDir() + "/config_file_test_" + std::to_string(::getpid()) + "_" + name;
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = Path(name);
+    std::ofstream(path, std::ios::binary) << text;
+    created_.push_back(path);
+    return path;
+  }
+  std::string Fifo(const std::string& name) {
+    const std::string path = Path(name);
+    ::unlink(path.c_str());
+    EXPECT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    created_.push_back(path);
+    return path;
+  }
+  ~ConfigFileTest() override {
+    for (const std::string& path : created_) ::unlink(path.c_str());
+  }
+
+ private:
+  std::vector<std::string> created_;
+};
+
+TEST_F(ConfigFileTest, TokenFileIsTrimmedAndMustHoldOnePrintableToken) {
+  const std::string good = Write("good.token", "0123456789abcdef0123\n");
+  const std::string two_lines = Write("two.token", "0123456789abcdef\n0123456789abcdef\n");
+  ConfigResult ok = LoadConfigString("server: {auth: {ingest_token_file: " + good + "}}\n" +
+                                     std::string(kMinimal));
+  ASSERT_TRUE(ok.ok()) << ::testing::PrintToString(ok.errors);
+  EXPECT_EQ(ok.config->server.ingest_token, "0123456789abcdef0123");
+  ConfigResult bad = LoadConfigString("server: {auth: {ingest_token_file: " + two_lines + "}}\n" +
+                                      std::string(kMinimal));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.errors, ElementsAre(HasSubstr("server.auth.ingest_token: a token may not "
+                                                "contain control characters")));
+}
+
+TEST_F(ConfigFileTest, SpecialFilesAreRefusedWithoutBlocking) {
+  const std::string fifo = Fifo("token.fifo");
+  for (const std::string& file : {fifo, std::string("/dev/zero")}) {
+    ConfigResult r = LoadConfigString("server: {auth: {read_token_file: " + file + "}}\n" +
+                                      std::string(kMinimal));
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.errors, ElementsAre("server.auth.read_token_file: cannot read the token: " +
+                                      file + ": not a regular file (" +
+                                      (file == fifo ? "a FIFO" : "a character device") + ")"));
+  }
+  const std::string config_fifo = Fifo("config.fifo");
+  ConfigResult from_fifo = LoadConfigFile(config_fifo);
+  EXPECT_THAT(from_fifo.errors, ElementsAre(config_fifo + ": not a regular file (a FIFO)"));
+  ConfigResult from_zero = LoadConfigFile("/dev/zero");
+  EXPECT_THAT(from_zero.errors, ElementsAre("/dev/zero: not a regular file (a character device)"));
+}
+
+TEST_F(ConfigFileTest, ConfigFileIsBoundedAt4MiB) {
+  // A valid config padded with a comment to exactly the limit loads; one byte more does not.
+  std::string text = kMinimal;
+  text += "#";
+  text.append(kMaxConfigFileBytes - text.size() - 1, 'x');
+  text += "\n";
+  ASSERT_EQ(text.size(), kMaxConfigFileBytes);
+  const std::string at_limit = Write("at_limit.yaml", text);
+  ConfigResult ok = LoadConfigFile(at_limit);
+  EXPECT_TRUE(ok.ok()) << ::testing::PrintToString(ok.errors);
+  const std::string over = Write("over.yaml", text + "\n");
+  ConfigResult r = LoadConfigFile(over);
+  EXPECT_THAT(r.errors, ElementsAre(over + ": file larger than the limit of 4194304 bytes"));
+}
+
+TEST(ConfigLoaderTest, OverflowBinNameIsNotAClass) {
+  ConfigResult r = LoadConfigString(R"(
+models:
+  - name: m
+    task: multiclass_classification
+    classes: [a, __other__]
+    features: [{name: x, type: numerical}]
+    reference: {capture: 10}
+)");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.errors, ElementsAre(HasSubstr("models[0].classes[1]: \"__other__\" is reserved")));
 }
 
 }  // namespace

@@ -65,7 +65,7 @@ TEST_F(ReferenceDataTest, AnInvalidRowRejectsTheWholeReference) {
 TEST_F(ReferenceDataTest, MissingFileIsNamedInTheError) {
   const ReferenceLoad load = LoadReferenceFile("/nonexistent/ref.csv", *parser_, 0);
   EXPECT_FALSE(load.data);
-  EXPECT_EQ(load.error, "/nonexistent/ref.csv: cannot open reference file");
+  EXPECT_EQ(load.error, "/nonexistent/ref.csv: cannot open file: No such file or directory");
 }
 
 }  // namespace
