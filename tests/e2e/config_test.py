@@ -156,6 +156,14 @@ class ConfigTest(unittest.TestCase):
         self.assert_both_fail(fifo, 2, '%s: not a regular file (a FIFO)' % fifo)
         self.assert_both_fail('/dev/zero', 2, '/dev/zero: not a regular file (a character device)')
 
+    def test_special_files_as_snapshot_path_are_refused_in_both(self):
+        fifo = self.fifo('state.fifo')
+        for special in (fifo, '/dev/zero'):
+            path = self.config()
+            with open(path, 'a') as f:
+                f.write('state: {snapshot_path: "%s"}\n' % special)
+            self.assert_both_fail(path, 2, 'state.snapshot_path: %s: not a regular file' % special)
+
     def test_token_with_crlf_is_a_config_error_in_both(self):
         path = self.config(server_extra='  auth: {ingest_token: "0123456789abcdef\\r\\nX-A: b"}\n')
         self.assert_both_fail(path, 2, 'server.auth.ingest_token: a token may not contain control '
