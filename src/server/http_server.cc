@@ -247,7 +247,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                               if (ec) {
-                                if (ec == beast::error::timeout && self->requests_ == 0) {
+                                // By the deadline, not the error code: an expiry that passed
+                                // before the read began may surface as another error.
+                                if (self->requests_ == 0 && self->state_ != State::kClosed &&
+                                    std::chrono::steady_clock::now() >= self->head_deadline_) {
                                   self->server_.metrics_.CountLimitHit(Limit::kHeaderTimeout);
                                 }
                                 return self->Close();
