@@ -287,7 +287,14 @@ class Client:
         """Sends [(line, id)] of one kind, retrying as the class comment says, and counts them."""
         body = b'\n'.join(line for line, _ in events) + b'\n'
         attempt = 0
+        reason = None
         while True:
+            if attempt and self._abort.is_set():
+                with self._lock:
+                    self.failed += len(events)
+                logger.error('modelmon: %d %s events not delivered to %s (client closed while '
+                             'retrying): %s', len(events), kind, self.url, reason)
+                return
             status, reason, response = None, None, None
             try:
                 response = self._transport.post(PATHS[kind], body, NDJSON)

@@ -233,6 +233,25 @@ class RetryTest(ClientTestCase):
                           [6, 7]])
 
 
+class ConnectionTest(ClientTestCase):
+    def test_a_keep_alive_connection_closed_by_the_server_is_reopened_without_a_retry(self):
+        self.server.close_after_response = True
+        c = self.client()
+        for i in range(3):
+            c.log_prediction(MODEL, i, features(i), 1)
+            self.assertTrue(c.flush(10))
+        self.assertEqual((c.sent, c.failed, c.retries), (3, 0, 0))
+        self.assertEqual(self.sleep.delays, [])
+        self.assertEqual(len({r.peer for r in self.server.received()}), 3)
+
+    def test_keep_alive_reuses_one_connection(self):
+        c = self.client()
+        for i in range(3):
+            c.log_prediction(MODEL, i, features(i), 1)
+            self.assertTrue(c.flush(10))
+        self.assertEqual(len({r.peer for r in self.server.received()}), 1)
+
+
 class ServerAnswerTest(ClientTestCase):
     def test_per_event_rejections_are_counted_and_logged_with_the_id(self):
         self.server.script = [(200, {}, {'accepted': 2, 'rejected': 1, 'errors': [

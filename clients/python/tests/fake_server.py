@@ -12,7 +12,8 @@ import time
 
 
 class Request:
-    def __init__(self, method, path, headers, body):
+    def __init__(self, method, path, headers, body, peer=None):
+        self.peer = peer  # the client's (host, port): one per connection
         self.method = method
         self.path = path
         self.headers = headers
@@ -36,6 +37,7 @@ class FakeServer:
         self.requests = []
         self.script = []
         self.default = accepted_answer
+        self.close_after_response = False  # close keep-alive connections without saying so
         self._lock = threading.Lock()
         self._released = threading.Event()
         server = self
@@ -51,7 +53,7 @@ class FakeServer:
                 length = int(self.headers.get('Content-Length', 0))
                 body = self.rfile.read(length)
                 request = Request('POST', self.path, {k.lower(): v for k, v in self.headers.items()},
-                                  body)
+                                  body, self.client_address)
                 with server._lock:
                     server.requests.append(request)
                     step = server.script.pop(0) if server.script else server.default
@@ -72,6 +74,8 @@ class FakeServer:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up on a stalled request
+                if server.close_after_response:
+                    self.close_connection = True
 
         self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
         self.httpd.daemon_threads = True
