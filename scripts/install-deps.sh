@@ -9,6 +9,7 @@ PACKAGES=(
   libsimdjson-dev libcli11-dev libssl-dev openssl libgtest-dev libgmock-dev libbenchmark-dev
   python3-scipy python3-sklearn python3-matplotlib prometheus prometheus-alertmanager curl
   clang-14 libclang-rt-14-dev clang-format libeigen3-dev
+  python3-fastapi python3-starlette python3-httpx python3-uvicorn
 )
 
 missing=()
