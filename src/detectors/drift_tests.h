@@ -1,8 +1,12 @@
 #ifndef MODELMON_DETECTORS_DRIFT_TESTS_H_
 #define MODELMON_DETECTORS_DRIFT_TESTS_H_
 
+#include <algorithm>
+#include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 // The drift test vocabulary: every test name the configuration, the detectors and the published
 // metrics speak, with its properties. Header-only constexpr data, so that any layer can read it
@@ -31,9 +35,10 @@ inline constexpr DriftTestInfo kDriftTests[] = {
     {DriftTest::kJensenShannon, "jensen_shannon", false, true, true, 0.1},
 };
 
-// Not a test: asks for ks / chi2 on references of at most 1000 values, wasserstein /
-// jensen_shannon above (Evidently's convention).
+// Not a test: asks for ks / chi2 on references of at most kAutoReferenceLimit values,
+// wasserstein / jensen_shannon above (Evidently's convention).
 inline constexpr std::string_view kAutoDriftTest = "auto";
+inline constexpr size_t kAutoReferenceLimit = 1000;
 
 // The entry named `name` (case-sensitive); nullptr for any other string, "auto" included. O(5).
 constexpr const DriftTestInfo* FindDriftTest(std::string_view name) {
@@ -89,6 +94,29 @@ constexpr bool DriftTestsInEnumOrder() {
 }
 }  // namespace internal
 static_assert(internal::DriftTestsInEnumOrder(), "kDriftTests is indexed by DriftTest");
+
+// The tests named by `names` (validated test names or "auto"), for a numerical or categorical
+// column whose reference holds reference_size values: "auto" resolved by kAutoReferenceLimit,
+// duplicates dropped, order kept. A name that is not a test is skipped.
+inline std::vector<DriftTest> ResolveDriftTests(const std::vector<std::string>& names,
+                                                bool numerical, size_t reference_size) {
+  std::vector<DriftTest> out;
+  for (const std::string& name : names) {
+    std::optional<DriftTest> t;
+    if (name == kAutoDriftTest) {
+      const bool small = reference_size <= kAutoReferenceLimit;
+      if (numerical) {
+        t = small ? DriftTest::kKs : DriftTest::kWasserstein;
+      } else {
+        t = small ? DriftTest::kChi2 : DriftTest::kJensenShannon;
+      }
+    } else {
+      t = ParseDriftTest(name);
+    }
+    if (t && std::find(out.begin(), out.end(), *t) == out.end()) out.push_back(*t);
+  }
+  return out;
+}
 
 }  // namespace modelmon::detectors
 

@@ -13,28 +13,6 @@ namespace {
 
 constexpr uint32_t kMissingId = std::numeric_limits<uint32_t>::max();
 constexpr double kMissingNumber = std::numeric_limits<double>::quiet_NaN();
-// Evidently's rule: small references get the statistical tests, large ones the distances.
-constexpr size_t kAutoReferenceLimit = 1000;
-
-std::vector<DriftTest> ResolveTests(const std::vector<std::string>& names, FeatureType type,
-                                    size_t reference_size) {
-  std::vector<DriftTest> out;
-  for (const std::string& name : names) {
-    DriftTest t;
-    if (name == detectors::kAutoDriftTest) {
-      const bool small = reference_size <= kAutoReferenceLimit;
-      if (type == FeatureType::kNumerical) {
-        t = small ? DriftTest::kKs : DriftTest::kWasserstein;
-      } else {
-        t = small ? DriftTest::kChi2 : DriftTest::kJensenShannon;
-      }
-    } else {
-      t = *detectors::ParseDriftTest(name);  // Validated by the config loader.
-    }
-    if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -321,7 +299,8 @@ void DriftColumns::SetReference(ReferenceData& data) {
       col.known_of_id.clear();
       for (uint32_t id = 0; id < col.names.size(); ++id) MapToReference(col, id);
     }
-    col.tests = ResolveTests(col.test_names, col.type, reference_size);
+    col.tests = detectors::ResolveDriftTests(col.test_names, col.type == FeatureType::kNumerical,
+                                             reference_size);
   }
   has_reference_ = true;
   for (size_t i = 0; i < size_; ++i) {

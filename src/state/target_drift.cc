@@ -9,9 +9,6 @@ namespace {
 
 using detectors::DriftTest;
 
-// As DriftColumns: small references get the statistical tests, large ones the distances.
-constexpr size_t kAutoReferenceLimit = 1000;
-
 TargetComparison Compare(const std::vector<DriftTest>& tests, const std::string& column,
                          FeatureType type, size_t reference_size, size_t window_size,
                          const auto& window_state) {
@@ -72,23 +69,7 @@ std::shared_ptr<const FittedTarget> FittedTarget::Fit(
 }
 
 std::vector<DriftTest> FittedTarget::TestsFor(size_t reference_size) const {
-  const bool numerical = !schema_->is_classification();
-  std::vector<DriftTest> out;
-  for (const std::string& name : test_names_) {
-    DriftTest t;
-    if (name == detectors::kAutoDriftTest) {
-      const bool small = reference_size <= kAutoReferenceLimit;
-      if (numerical) {
-        t = small ? DriftTest::kKs : DriftTest::kWasserstein;
-      } else {
-        t = small ? DriftTest::kChi2 : DriftTest::kJensenShannon;
-      }
-    } else {
-      t = *detectors::ParseDriftTest(name);  // Validated by the config loader.
-    }
-    if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
-  }
-  return out;
+  return detectors::ResolveDriftTests(test_names_, !schema_->is_classification(), reference_size);
 }
 
 std::vector<TargetComparison> FittedTarget::Evaluate(const std::vector<JoinedPair>& pairs) const {
