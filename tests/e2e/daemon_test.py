@@ -438,11 +438,13 @@ class DaemonTest(unittest.TestCase):
         y_score = [pred(i)['score'] for i in joined]
 
         def evaluated():
+            # An evaluation after the last request: gauges are published at evaluation, and one
+            # may have run between the requests above.
             s = parse_metrics(d.metrics())
-            return s if metric(s, 'modelmon_classification_accuracy', model='fraud',
-                               model_version='__all__') is not None else None
+            return s if metric(s, 'modelmon_performance_window_samples', model='fraud',
+                               model_version='__all__') == 55 else None
 
-        s = d.wait_for(evaluated, 'performance metrics')
+        s = d.wait_for(evaluated, 'performance metrics over all 55 joined pairs')
         self.assertEqual(metric(s, 'modelmon_ground_truth_joined_total', model='fraud'), 55)
         self.assertEqual(metric(s, 'modelmon_ground_truth_duplicates_total', model='fraud',
                                 kind='label'), 1)
